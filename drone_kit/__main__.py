@@ -1,0 +1,3 @@
+from drone_kit.cli import main
+
+main()

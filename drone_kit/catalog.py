@@ -1,0 +1,20 @@
+"""Every plugin drone_kit ships, by name."""
+
+from __future__ import annotations
+
+from drone_kit.errors import DroneKitError
+from drone_kit.plugin import Plugin
+from drone_kit.settings import did_you_mean
+
+PLUGINS: dict[str, Plugin] = {}
+
+
+def get_plugin(name: str) -> Plugin:
+    try:
+        return PLUGINS[name]
+    except KeyError:
+        known = sorted(PLUGINS)
+        raise DroneKitError(
+            f"no plugin named {name!r}{did_you_mean(name, known)}",
+            hint="`drone_kit plugin list` shows the plugins: " + ", ".join(known),
+        ) from None

@@ -1,0 +1,116 @@
+"""The `drone_kit` command: parses input, calls the library, turns expected errors into one line."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from drone_kit import __version__
+from drone_kit.catalog import PLUGINS, get_plugin
+from drone_kit.docs import settings_markdown, settings_table, update_readme
+from drone_kit.errors import DroneKitError, error_lines
+from drone_kit.plugin import run_plugin
+
+
+class Root(click.Group):
+    """Shows DroneKitError as `Error: …` plus a hint; a traceback only with --debug."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DroneKitError as e:
+            if ctx.params.get("debug"):
+                traceback.print_exc()
+            click.echo("\n".join(error_lines(e)), err=True)
+            ctx.exit(e.exit_code)
+
+
+@click.group(cls=Root, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="drone_kit")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Drone pipeline steps for a home-lab k3s platform: build and push images to a plain-HTTP
+    registry, roll them out with a watch that fails fast and rolls back, and verify them.
+
+    Each plugin runs as a Drone step (settings from PLUGIN_* variables) or by hand with
+    `drone_kit plugin run NAME --setting key=value`."""
+    ctx.obj = {"debug": debug}
+
+
+@cli.group()
+def plugin() -> None:
+    """List, describe and run drone_kit's Drone plugins."""
+
+
+@plugin.command("list")
+def plugin_list() -> None:
+    """List the plugins with a one-line summary each."""
+    width = max((len(name) for name in PLUGINS), default=0)
+    for name, definition in sorted(PLUGINS.items()):
+        click.echo(f"{name.ljust(width)}  {definition.summary}")
+
+
+@plugin.command("describe")
+@click.argument("name")
+@click.option("--format", "output_format", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+def plugin_describe(name: str, output_format: str) -> None:
+    """Show every setting of plugin NAME: type, default and what it does."""
+    definition = get_plugin(name)
+    if output_format == "markdown":
+        click.echo(settings_markdown(definition))
+    else:
+        click.echo(f"{definition.name}: {definition.summary}\n")
+        click.echo(settings_table(definition), nl=False)
+
+
+@plugin.command("run", context_settings={"ignore_unknown_options": False})
+@click.argument("name")
+@click.option("--setting", "-s", "pairs", multiple=True, metavar="KEY=VALUE",
+              help="A setting as in .drone.yml `settings:` (repeatable); overrides PLUGIN_* variables.")
+@click.pass_context
+def plugin_run(ctx: click.Context, name: str, pairs: tuple[str, ...]) -> None:
+    """Run plugin NAME as a Drone step would.
+
+    Settings come from PLUGIN_* environment variables (what Drone sets) and from --setting;
+    the build context from DRONE_* variables. Lists take a,b,c or a JSON array; maps take JSON."""
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise DroneKitError(f"--setting {pair!r} is not KEY=VALUE", hint="e.g. --setting repo=registry:5000/app")
+        overrides[key.strip()] = value
+    code = run_plugin(get_plugin(name), os.environ, overrides, debug=ctx.obj["debug"])
+    ctx.exit(code)
+
+
+@plugin.command("readme")
+@click.argument("plugins_dir", type=click.Path(file_okay=False, path_type=Path), default="plugins")
+@click.option("--check", is_flag=True, help="Only check: exit 1 if a README's settings section is out of date.")
+def plugin_readme(plugins_dir: Path, check: bool) -> None:
+    """Regenerate the settings section of PLUGINS_DIR/<name>/README.md for every plugin."""
+    stale = []
+    for name, definition in sorted(PLUGINS.items()):
+        path = plugins_dir / name / "README.md"
+        text = path.read_text() if path.exists() else f"# {name}\n\n{definition.summary}\n"
+        updated = update_readme(text, definition)
+        if updated != text:
+            stale.append(str(path))
+            if not check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(updated)
+                click.echo(f"updated {path}", err=True)
+    if check and stale:
+        raise DroneKitError("out of date: " + ", ".join(stale), hint="run `drone_kit plugin readme` and commit the result")
+
+
+def main() -> None:
+    cli(prog_name="drone_kit")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

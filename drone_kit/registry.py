@@ -1,0 +1,126 @@
+"""A small client for the Docker Registry HTTP API v2 (the OCI distribution spec).
+
+Used to confirm what was pushed, to resolve tags to digests, and to add tags by re-putting a
+manifest, which moves no layer. Errors from `requests` are translated here into RegistryError.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import requests
+
+from drone_kit.errors import DroneKitError
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+MANIFEST_TYPES = (OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST)
+
+
+class RegistryError(DroneKitError):
+    pass
+
+
+@dataclass(frozen=True)
+class Manifest:
+    media_type: str
+    digest: str
+    body: bytes
+
+
+def sha256_digest(data: bytes) -> str:
+    """Pure: the content digest the registry uses for these bytes."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+class RegistryClient:
+    """One registry, e.g. RegistryClient("192.168.1.70:30500", scheme="http")."""
+
+    def __init__(
+        self,
+        host: str,
+        scheme: str = "https",
+        auth: tuple[str, str] | None = None,
+        session: requests.Session | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.host = host
+        self.base_url = f"{scheme}://{host}/v2"
+        self.session = session or requests.Session()
+        self.session.auth = auth
+        self.timeout = timeout
+
+    def _request(self, method: str, path: str, **kwargs) -> requests.Response:
+        url = self.base_url + path
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.ConnectionError as e:
+            raise RegistryError(
+                f"registry {self.host} is unreachable: {type(e).__name__}",
+                hint="check the registry address and that it is running",
+            ) from e
+        if response.status_code == 401:
+            raise RegistryError(
+                f"registry {self.host} refused the credentials for {method} {path}",
+                hint="check the username and password settings",
+            )
+        return response
+
+    def _fail(self, response: requests.Response, what: str) -> RegistryError:
+        return RegistryError(f"registry {self.host}: {what} failed: HTTP {response.status_code} {response.text[:300]}")
+
+    def ping(self) -> None:
+        response = self._request("GET", "/")
+        if response.status_code != 200:
+            raise self._fail(response, "GET /v2/")
+
+    def manifest(self, name: str, reference: str) -> Manifest | None:
+        """The manifest under a tag or digest, checked against its digest; None if absent."""
+        response = self._request("GET", f"/{name}/manifests/{reference}", headers={"Accept": ", ".join(MANIFEST_TYPES)})
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._fail(response, f"GET manifest {name}:{reference}")
+        digest = sha256_digest(response.content)
+        announced = response.headers.get("Docker-Content-Digest", digest)
+        if announced != digest or (reference.startswith("sha256:") and reference != digest):
+            raise RegistryError(f"registry {self.host}: manifest {name}@{reference} does not match its digest {digest}")
+        return Manifest(response.headers.get("Content-Type", ""), digest, response.content)
+
+    def manifest_digest(self, name: str, reference: str) -> str | None:
+        """The digest a tag points to (HEAD, no body); None if absent."""
+        response = self._request("HEAD", f"/{name}/manifests/{reference}", headers={"Accept": ", ".join(MANIFEST_TYPES)})
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._fail(response, f"HEAD manifest {name}:{reference}")
+        return response.headers["Docker-Content-Digest"]
+
+    def put_manifest(self, name: str, reference: str, manifest: Manifest) -> str:
+        """Store a manifest under a tag or digest; the digest the registry gives it."""
+        response = self._request(
+            "PUT", f"/{name}/manifests/{reference}", data=manifest.body, headers={"Content-Type": manifest.media_type}
+        )
+        if response.status_code != 201:
+            raise self._fail(response, f"PUT manifest {name}:{reference}")
+        return response.headers.get("Docker-Content-Digest", manifest.digest)
+
+    def blob(self, name: str, digest: str) -> bytes:
+        """A blob's bytes, checked against its digest."""
+        response = self._request("GET", f"/{name}/blobs/{digest}")
+        if response.status_code != 200:
+            raise self._fail(response, f"GET blob {name}@{digest}")
+        if sha256_digest(response.content) != digest:
+            raise RegistryError(f"registry {self.host}: blob {name}@{digest} does not match its digest")
+        return response.content
+
+    def tags(self, name: str) -> list[str]:
+        response = self._request("GET", f"/{name}/tags/list")
+        if response.status_code == 404:
+            return []
+        if response.status_code != 200:
+            raise self._fail(response, f"GET tags of {name}")
+        return response.json().get("tags") or []

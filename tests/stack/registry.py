@@ -1,0 +1,76 @@
+"""A real registry (Debian's docker-registry, distribution 2.8) on a free loopback port."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import requests
+import yaml
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Registry:
+    host: str  # host:port, as it appears in image names
+    root: Path
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def running_registry(
+    binary: str, address: str = "127.0.0.1", htpasswd: Path | None = None, ready_timeout: float = 30.0
+) -> Iterator[Registry]:
+    root = Path(tempfile.mkdtemp(prefix="dk-registry-"))
+    port = free_port(address)
+    config = {
+        "version": 0.1,
+        "log": {"level": "info", "accesslog": {"disabled": False}},
+        "storage": {"filesystem": {"rootdirectory": str(root / "data")}, "delete": {"enabled": True}},
+        "http": {"addr": f"{address}:{port}"},
+    }
+    if htpasswd:
+        config["auth"] = {"htpasswd": {"realm": "drone-kit-test", "path": str(htpasswd)}}
+    (root / "config.yml").write_text(yaml.safe_dump(config))
+    log = root / "registry.log"
+    with open(log, "wb") as handle:
+        process = subprocess.Popen([binary, "serve", str(root / "config.yml")], stdout=handle, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + ready_timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"docker-registry exited with {process.returncode}:\n{log.read_text()[-2000:]}")
+            with contextlib.suppress(requests.ConnectionError):
+                if requests.get(f"http://{address}:{port}/v2/", timeout=2).status_code in (200, 401):
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"docker-registry not ready in {ready_timeout}s:\n{log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        yield Registry(f"{address}:{port}", root, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(root, ignore_errors=True)
