@@ -41,6 +41,7 @@ class PluginRun:
     context: BuildContext
     stdout: IO[str]  # machine output: cards, results meant for other programs
     stderr: IO[str]  # the human log
+    environ: Mapping[str, str] = field(default_factory=dict)
     masker: Masker = field(default_factory=Masker)
 
     def say(self, message: str) -> None:
@@ -82,7 +83,7 @@ def run_plugin(
             for warning in raw.warnings:
                 err.write(f"Warning: {warning}\n")
             settings = parse_settings(list(plugin.settings), raw.values, context.workspace)
-            plugin.run(PluginRun(plugin, settings, context, out, err, masker))
+            plugin.run(PluginRun(plugin, settings, context, out, err, environ, masker))
             return 0
         except DroneKitError as e:
             err.write("\n".join(error_lines(e)) + "\n")

@@ -7,6 +7,7 @@ manifest, which moves no layer. Errors from `requests` are translated here into 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from dataclasses import dataclass
 
 import requests
@@ -124,3 +125,43 @@ class RegistryClient:
         if response.status_code != 200:
             raise self._fail(response, f"GET tags of {name}")
         return response.json().get("tags") or []
+
+
+def scheme_rule(host: str, insecure: list[str]) -> str:
+    """Pure: "http", "https" or "probe" for a registry, from the `insecure` setting.
+
+    `auto` probes; `true` / `false` force plain HTTP / HTTPS; otherwise the setting lists hosts
+    (host or host:port) and CIDRs served over plain HTTP, and everything else is HTTPS.
+    """
+    words = [word.strip().lower() for word in insecure]
+    if words in ([], ["auto"]):
+        return "probe"
+    if words in (["true"], ["yes"], ["1"]):
+        return "http"
+    if words in (["false"], ["no"], ["0"]):
+        return "https"
+    hostname = host.rsplit(":", 1)[0].strip("[]") if host.count(":") == 1 or host.startswith("[") else host
+    for entry in words:
+        if entry in (host.lower(), hostname.lower()):
+            return "http"
+        try:
+            if ipaddress.ip_address(hostname) in ipaddress.ip_network(entry, strict=False):
+                return "http"
+        except ValueError:
+            continue
+    return "https"
+
+
+def probe_scheme(host: str, session: requests.Session | None = None, timeout: float = 5.0) -> str:
+    """"https" if the registry answers /v2/ over TLS, else "http" if it answers in plain HTTP."""
+    session = session or requests.Session()
+    errors = []
+    for scheme in ("https", "http"):
+        try:
+            session.get(f"{scheme}://{host}/v2/", timeout=timeout)
+            return scheme
+        except requests.RequestException as e:
+            errors.append(f"{scheme}: {type(e).__name__}")
+    raise RegistryError(
+        f"registry {host} is unreachable ({', '.join(errors)})", hint="check the registry address and that it is running"
+    )

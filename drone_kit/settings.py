@@ -59,8 +59,15 @@ def _parse_list(raw: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
-def _parse_map(raw: str) -> dict[str, str]:
-    value = json.loads(raw)
+def _parse_map(raw: str) -> dict[str, Any]:
+    text = raw.strip()
+    if not text.startswith("{"):
+        # plugins/docker style: a YAML list of KEY=VALUE, which Drone joins with commas.
+        pairs = [item.partition("=") for item in _parse_list(text)]
+        if not all(sep and key.strip() for key, sep, _ in pairs):
+            raise ValueError
+        return {key.strip(): value for key, _, value in pairs}
+    value = json.loads(text)
     if not isinstance(value, dict):
         raise ValueError
     return {str(k): v if isinstance(v, (dict, list)) else _scalar_text(v) for k, v in value.items()}
@@ -96,7 +103,7 @@ BOOL = SettingType("bool", "true or false (also yes/no, 1/0)", _parse_bool)
 INT = SettingType("int", "a whole number", _parse_int)
 DURATION = SettingType("duration", "a duration like 90s or 5m", _parse_duration)
 LIST = SettingType("list", "a list (a YAML list, a,b,c or a JSON array)", _parse_list)
-MAP = SettingType("map", "a map (a YAML mapping, sent by Drone as a JSON object)", _parse_map)
+MAP = SettingType("map", "a map (a YAML mapping, or a list of KEY=VALUE)", _parse_map)
 MAPS = SettingType("list of maps", "a list of maps (sent by Drone as a JSON array of objects)", _parse_maps)
 PATH = SettingType("path", "a path (relative to the workspace)", _parse_path)
 

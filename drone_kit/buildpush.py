@@ -1,0 +1,193 @@
+"""The build-push plugin: build the app's image once, push it once, tag it through the registry.
+
+Flow: settings → tags → registry scheme (plain HTTP detected) → skip if this commit's image is
+already there → cache from the image's existing tags → build → push the first tag → add the
+other tags by manifest PUT (no layer moves twice) → confirm every tag → `.drone-kit/image.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from drone_kit import engine
+from drone_kit.card import write_card
+from drone_kit.context import BuildContext
+from drone_kit.errors import DroneKitError, SettingsError
+from drone_kit.plugin import Plugin, PluginRun
+from drone_kit.reference import DEFAULT_REGISTRY, ImageRef, parse_reference
+from drone_kit.registry import RegistryClient, probe_scheme, scheme_rule
+from drone_kit.results import write_result
+from drone_kit.settings import BOOL, LIST, MAP, PATH, Setting
+from drone_kit.tags import image_tags
+
+SETTINGS = (
+    Setting("repo", required=True, help="Image repository with its registry, e.g. 192.168.1.70:30500/team/app."),
+    Setting("registry", default_help="the host of repo", help="Registry host[:port] to log in to; prefixed to repo when repo has none."),
+    Setting("tags", LIST, aliases=("PLUGIN_TAG",), default_help="latest and the short commit sha",
+            help="Tags to push. Without it, the .tags file is read when present."),
+    Setting("tags_file", PATH, default=".tags", help="File of tags, comma or newline separated."),
+    Setting("auto_tag", BOOL, default="false", help="On tag events add 1, 1.2, 1.2.3 for git tag v1.2.3 (other events build as usual)."),
+    Setting("context", PATH, default=".", help="Build context directory."),
+    Setting("dockerfile", PATH, default_help="Dockerfile in the context", help="The Dockerfile to build."),
+    Setting("build_args", MAP, help="Build arguments (--build-arg)."),
+    Setting("build_args_from_env", LIST, help="Names of environment variables passed as build arguments."),
+    Setting("target", help="Build stage to stop at (--target)."),
+    Setting("labels", MAP, help="Extra image labels; OCI revision, source, created and version labels are always set."),
+    Setting("cache_from", LIST, default_help="the first of the tags already in the registry",
+            help="Images pulled and used as build cache."),
+    Setting("no_cache", BOOL, default="false", help="Build without any cache."),
+    Setting("pull", BOOL, default="false", help="Always pull a newer version of the base images."),
+    Setting("insecure", LIST, default="auto", help="Plain-HTTP registries: auto (probe https, then http), true, false, or hosts and CIDRs."),
+    Setting("username", help="Registry user."),
+    Setting("password", secret=True, help="Registry password (use from_secret)."),
+    Setting("dry_run", BOOL, default="false", help="Build, but push nothing."),
+    Setting("skip_existing", BOOL, default="false",
+            help="If repo:<short sha> is already in the registry, only add the tags (no build)."),
+)
+
+
+def target_repository(repo: str, registry: str | None) -> ImageRef:
+    """Pure: the repository to push to, from settings.repo and settings.registry."""
+    try:
+        ref = parse_reference(repo)
+    except ValueError as e:
+        raise SettingsError([f"settings.repo: {e}"]) from None
+    if ref.tag or ref.digest:
+        raise SettingsError([f"settings.repo: {repo!r} has a tag or digest; give the repository and use settings.tags"])
+    if registry and ref.registry == DEFAULT_REGISTRY and not repo.startswith(DEFAULT_REGISTRY):
+        return target_repository(f"{registry}/{repo}", None)
+    if registry and registry != ref.registry:
+        raise SettingsError([f"settings.registry: {registry!r} differs from the registry in settings.repo ({ref.registry!r})"])
+    return ref
+
+
+def oci_labels(context: BuildContext, tags: list[str], now: datetime) -> dict[str, str]:
+    """Pure: the OCI annotations every image gets (only those known in this build)."""
+    labels = {
+        "org.opencontainers.image.created": now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "org.opencontainers.image.revision": context.commit_sha,
+        "org.opencontainers.image.source": context.repo_link,
+        "org.opencontainers.image.version": context.tag or context.short_sha or tags[0],
+    }
+    return {key: value for key, value in labels.items() if value}
+
+
+def _tags(run: PluginRun) -> list[str]:
+    tags_file: Path = run.settings["tags_file"]
+    text = tags_file.read_text() if not run.settings["tags"] and tags_file.is_file() else None
+    try:
+        return image_tags(run.settings["tags"], text, run.settings["auto_tag"], run.context)
+    except ValueError as e:
+        raise SettingsError([f"settings.tags: {e}"]) from None
+
+
+def run_build_push(run: PluginRun, clock=time.monotonic) -> None:
+    s, ctx, environ = run.settings, run.context, run.environ
+    started = clock()
+    ref = target_repository(s["repo"], s["registry"])
+    tags = _tags(run)
+    dockerfile = s["dockerfile"] or s["context"] / "Dockerfile"
+    if not s["context"].is_dir():
+        raise SettingsError([f"settings.context: {s['context']} is not a directory"])
+    if not dockerfile.is_file():
+        raise SettingsError([f"settings.dockerfile: {dockerfile} does not exist"], hint="set settings.dockerfile to the app's Dockerfile")
+    auth = (s["username"], s["password"] or "") if s["username"] else None
+    rule = scheme_rule(ref.registry, s["insecure"])
+    scheme = probe_scheme(ref.registry) if rule == "probe" else rule
+    registry = RegistryClient(ref.registry, scheme=scheme, auth=auth)
+    run.say(f"image {ref.name}, tags {', '.join(tags)} (registry over {scheme})")
+
+    if s["skip_existing"]:
+        if not ctx.short_sha:
+            raise SettingsError(["settings.skip_existing: needs the commit sha (DRONE_COMMIT_SHA)"])
+        existing = registry.manifest_digest(ref.repository, ctx.short_sha)
+        if existing:
+            run.say(f"{ref.name}:{ctx.short_sha} is already in the registry ({existing}); adding tags, no build")
+            _finish(run, ref, registry, tags, existing, timings={"total_seconds": round(clock() - started, 3)}, skipped=True)
+            return
+
+    api = engine.connect(environ)
+    if scheme == "http" and not s["dry_run"] and not engine.daemon_trusts_plain_http(api.info(), ref.registry):
+        raise DroneKitError(
+            f"registry {ref.registry} speaks plain HTTP, but the Docker engine would push over HTTPS",
+            hint=f"start the engine with --insecure-registry {ref.registry} (daemon.json \"insecure-registries\")",
+        )
+    docker_auth = {"username": auth[0], "password": auth[1], "serveraddress": ref.registry} if auth else None
+    cache = s["cache_from"] if s["cache_from"] is not None else _registry_cache(api, registry, ref, tags)
+    for image in [] if s["no_cache"] else cache:
+        name, _, tag = image.rpartition(":")
+        problem = engine.pull(api, name, tag, docker_auth)
+        run.say(f"cache: {image} " + (f"not pulled ({problem})" if problem else "pulled"))
+
+    build_args = dict(s["build_args"] or {})
+    build_args.update({name: environ[name] for name in s["build_args_from_env"] or [] if name in environ})
+    labels = {**oci_labels(ctx, tags, datetime.now(timezone.utc)), **(s["labels"] or {})}
+    built = clock()
+    image_id = engine.build(
+        api, s["context"], dockerfile, f"{ref.name}:{tags[0]}", run.say, buildargs=build_args, labels=labels,
+        target=s["target"], cache_from=None if s["no_cache"] or not cache else cache, nocache=s["no_cache"], pull=s["pull"],
+    )
+    build_seconds = clock() - built
+    if s["dry_run"]:
+        run.say(f"dry run: built {image_id}, pushed nothing")
+        return
+    pushed = clock()
+    progress = engine.push(api, ref.name, tags[0], ref.registry, run.say, docker_auth)
+    run.say(f"pushed {ref.name}:{tags[0]} as {progress.digest}: {len(progress.uploaded)} layers uploaded, "
+            f"{len(progress.reused)} already there")
+    timings = {"build_seconds": round(build_seconds, 3), "push_seconds": round(clock() - pushed, 3)}
+    _finish(run, ref, registry, tags, progress.digest, timings | {"total_seconds": round(clock() - started, 3)},
+            layers={"uploaded": len(progress.uploaded), "reused": len(progress.reused)})
+
+
+def _registry_cache(api, registry: RegistryClient, ref: ImageRef, tags: list[str]) -> list[str]:
+    """The image to pull as build cache: the first tag already in the registry.
+
+    None when the engine already holds an image of this repository: with --cache-from the
+    classic builder ignores its local cache, which would lose earlier stages of a multi-stage build.
+    """
+    if api.images(name=ref.name):
+        return []
+    for tag in tags:
+        if registry.manifest_digest(ref.repository, tag):
+            return [f"{ref.name}:{tag}"]
+    return []
+
+
+def _finish(run: PluginRun, ref: ImageRef, registry: RegistryClient, tags: list[str], digest: str,
+            timings: dict, skipped: bool = False, layers: dict | None = None) -> None:
+    """Put every tag on the digest through the registry API, confirm them, record the result."""
+    manifest = registry.manifest(ref.repository, digest)
+    if manifest is None:
+        raise DroneKitError(f"registry {ref.registry} has no manifest {ref.name}@{digest} after the push")
+    for tag in tags:
+        if registry.manifest_digest(ref.repository, tag) != digest:
+            registry.put_manifest(ref.repository, tag, manifest)
+    wrong = [tag for tag in tags if registry.manifest_digest(ref.repository, tag) != digest]
+    if wrong:
+        raise DroneKitError(f"registry {ref.registry} does not show {digest} under: {', '.join(wrong)}")
+    result = {
+        "repo": ref.name, "tags": tags, "digest": digest, "image": str(ref.with_digest(digest)),
+        "size": _image_size(manifest.body), "commit": run.context.commit_sha, "skipped_build": skipped,
+        "timings": timings, "layers": layers or {"uploaded": 0, "reused": 0},
+    }
+    write_result(run.context.workspace, "image", result)
+    write_card(run.context.card_path, "image", result, run.stdout)
+    run.say(f"{ref.name}@{digest} tagged {', '.join(tags)}")
+
+
+def _image_size(manifest_body: bytes) -> int:
+    """Pure: the bytes an image moves: its config and layers, as its manifest lists them."""
+    manifest = json.loads(manifest_body)
+    return sum(item.get("size", 0) for item in [manifest.get("config", {}), *manifest.get("layers", [])])
+
+
+BUILD_PUSH = Plugin(
+    name="build-push",
+    summary="Build the app's image once and push it with all its tags to a (plain-HTTP) registry.",
+    settings=SETTINGS,
+    run=run_build_push,
+)

@@ -1,0 +1,137 @@
+"""The Docker engine that builds and pushes: connecting to it, and its build and push streams.
+
+A thin adapter over docker-py's low-level APIClient; what the streams mean is decided in
+`streams`, and docker-py's exceptions are translated into DroneKitError here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Callable, Mapping
+
+import docker
+import docker.errors
+import requests
+
+from drone_kit.errors import DroneKitError
+from drone_kit.streams import BuildProgress, PushProgress
+
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+Log = Callable[[str], None]
+
+
+def connect(environ: Mapping[str, str], timeout: float = 600) -> docker.APIClient:
+    """The engine at DOCKER_HOST (else the default socket); DroneKitError if it does not answer."""
+    host = environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+    try:
+        api = docker.APIClient(base_url=host, version="auto", timeout=timeout)
+        api.ping()
+    except (docker.errors.DockerException, requests.RequestException) as e:
+        raise DroneKitError(
+            f"no Docker engine answers at {host}",
+            hint="mount the engine's socket (volumes: /var/run/docker.sock) or set DOCKER_HOST",
+        ) from e
+    return api
+
+
+def daemon_trusts_plain_http(info: Mapping, host: str) -> bool:
+    """Pure: whether an engine (from its `docker info`) talks plain HTTP to registry `host`."""
+    registry_config = info.get("RegistryConfig") or {}
+    index = (registry_config.get("IndexConfigs") or {}).get(host)
+    if index is not None:
+        return not index.get("Secure", True)
+    hostname = host.rsplit(":", 1)[0].strip("[]") if ":" in host else host
+    try:
+        address = ipaddress.ip_address(hostname)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(cidr) for cidr in registry_config.get("InsecureRegistryCIDRs") or [])
+
+
+def explain_push_error(message: str, host: str) -> DroneKitError:
+    """Pure: the push failure Docker reported in its stream, as an error with the fix."""
+    lowered = message.lower()
+    if "server gave http response to https client" in lowered:
+        return DroneKitError(
+            f"registry {host} speaks plain HTTP but the Docker engine used HTTPS",
+            hint=f"start the engine with --insecure-registry {host} (daemon.json \"insecure-registries\")",
+            details=[message],
+        )
+    if any(s in lowered for s in ("unauthorized", "authentication required", "no basic auth credentials")):
+        return DroneKitError(f"registry {host} refused the login", hint="check settings.username and settings.password")
+    if "no space left on device" in lowered:
+        return DroneKitError("the disk is full", hint="free space where Docker keeps its data", details=[message])
+    if any(s in lowered for s in ("connection refused", "no such host", "i/o timeout", "connect: ")):
+        return DroneKitError(f"registry {host} is unreachable", hint="check settings.repo and that the registry runs",
+                             details=[message])
+    return DroneKitError(f"pushing to {host} failed: {message}")
+
+
+def build(
+    api: docker.APIClient,
+    context: Path,
+    dockerfile: Path,
+    tag: str,
+    log: Log,
+    buildargs: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+    target: str | None = None,
+    cache_from: list[str] | None = None,
+    nocache: bool = False,
+    pull: bool = False,
+) -> str:
+    """Build an image, logging each output line; its id. DroneKitError naming a failing step."""
+    progress = BuildProgress()
+    try:
+        dockerfile_arg = str(dockerfile.relative_to(context)) if dockerfile.is_relative_to(context) else str(dockerfile)
+        stream = api.build(
+            path=str(context), dockerfile=dockerfile_arg, tag=tag, buildargs=buildargs, labels=labels, target=target,
+            cache_from=cache_from, nocache=nocache, pull=pull, rm=True, forcerm=True, decode=True,
+        )
+        for event in stream:
+            for line in progress.feed(event):
+                log(line)
+    except (docker.errors.DockerException, requests.RequestException) as e:
+        raise DroneKitError(f"the Docker engine failed during the build: {e}") from e
+    for line in progress.finish():
+        log(line)
+    if progress.error:
+        if "no space left on device" in progress.error.lower():
+            raise DroneKitError("the disk is full", hint="free space where Docker keeps its data", details=[progress.error])
+        where = f" at {progress.step}" if progress.step else ""
+        raise DroneKitError(
+            f"the build failed{where}: {progress.error}",
+            hint="the last lines of its output are above",
+            details=list(progress.tail)[-10:],
+        )
+    if not progress.image_id:
+        raise DroneKitError("the build ended without an image id")
+    return progress.image_id
+
+
+def push(api: docker.APIClient, name: str, tag: str, host: str, log: Log, auth: dict | None = None) -> PushProgress:
+    """Push name:tag, logging layer state changes; the finished PushProgress with the digest."""
+    progress = PushProgress()
+    try:
+        for event in api.push(name, tag, stream=True, decode=True, auth_config=auth):
+            for line in progress.feed(event):
+                log(line)
+    except (docker.errors.DockerException, requests.RequestException) as e:
+        raise explain_push_error(str(e), host) from e
+    if progress.error:
+        raise explain_push_error(progress.error, host)
+    if not progress.digest:
+        raise DroneKitError(f"the push of {name}:{tag} ended without a digest")
+    return progress
+
+
+def pull(api: docker.APIClient, name: str, tag: str, auth: dict | None = None) -> str | None:
+    """Pull name:tag for use as a build cache; the error message if it could not be pulled."""
+    try:
+        for event in api.pull(name, tag, stream=True, decode=True, auth_config=auth):
+            if "error" in event:
+                return event["error"]
+    except (docker.errors.DockerException, requests.RequestException) as e:
+        return str(e)
+    return None

@@ -1,0 +1,203 @@
+"""build-push against the real engine and registry of the test stack."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+import uuid
+
+import pytest
+
+from drone_kit.buildpush import BUILD_PUSH
+from drone_kit.plugin import run_plugin
+from drone_kit.registry import RegistryClient
+from drone_kit.results import read_result
+from tests.stack.registry import free_port, running_registry
+from tests.stack.require import require_binary
+
+SHA = "9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d"
+APP_DOCKERFILE = """\
+ARG BASE
+FROM $BASE AS deps
+RUN mkdir -p /deps && head -c 300000 /dev/urandom > /deps/blob
+FROM $BASE AS final
+ARG VERSION=dev
+COPY --from=deps /deps /deps
+RUN echo "$VERSION" > /version
+COPY app.txt /app/app.txt
+CMD ["cat", "/app/app.txt"]
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    (tmp_path / "Dockerfile").write_text(APP_DOCKERFILE)
+    (tmp_path / "app.txt").write_text("hello v1\n")
+    return tmp_path
+
+
+@pytest.fixture
+def drone_env(engine, base_image, workspace):
+    return {
+        "DOCKER_HOST": engine.host,
+        "DRONE_WORKSPACE": str(workspace),
+        "DRONE_REPO": "our-task/app",
+        "DRONE_REPO_LINK": "http://gitea.lab/our-task/app",
+        "DRONE_COMMIT_SHA": SHA,
+        "DRONE_BUILD_NUMBER": "5",
+        "DRONE_BUILD_EVENT": "push",
+        "DRONE_BRANCH": "main",
+        "PLUGIN_BUILD_ARGS": json.dumps({"BASE": base_image}),
+    }
+
+
+def run(env, capsys, **settings):
+    environ = {**env, **{f"PLUGIN_{k.upper()}": v for k, v in settings.items()}}
+    code = run_plugin(BUILD_PUSH, environ)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def repo_of(registry) -> tuple[str, str]:
+    name = f"test/{uuid.uuid4().hex[:10]}"
+    return name, f"{registry.host}/{name}"
+
+
+def blob_uploads(registry, name: str) -> int:
+    return len(re.findall(rf'"PUT /v2/{name}/blobs/uploads/[^"]*digest=sha256[^"]*" 201', registry.log_text()))
+
+
+def test_builds_once_pushes_once_and_every_tag_has_the_same_digest(
+    drone_env, registry, engine, base_image, capsys, workspace
+):
+    name, repo = repo_of(registry)
+    build_args = json.dumps({"BASE": base_image, "VERSION": "1.0"})
+    code, out, err = run(drone_env, capsys, repo=repo, tags="latest,v1,stable", build_args=build_args, labels="team=web")
+    assert code == 0, err
+    result = read_result(workspace, "image")
+    client = RegistryClient(registry.host, scheme="http")
+    digests = {tag: client.manifest_digest(name, tag) for tag in ("latest", "v1", "stable")}
+    assert set(digests.values()) == {result["digest"]}
+    assert result["repo"] == repo and result["tags"] == ["latest", "v1", "stable"]
+    assert result["image"] == f"{repo}@{result['digest']}" and result["commit"] == SHA and result["size"] > 300000
+    assert "Warning" not in err
+    assert blob_uploads(registry, name) == 6  # 2 base + 3 app layers + config: once, not once per tag
+
+    manifest = json.loads(client.manifest(name, result["digest"]).body)
+    config = json.loads(client.blob(name, manifest["config"]["digest"]))
+    labels = config["config"]["Labels"]
+    assert labels["team"] == "web"
+    assert labels["org.opencontainers.image.revision"] == SHA
+    assert labels["org.opencontainers.image.source"] == "http://gitea.lab/our-task/app"
+    assert labels["org.opencontainers.image.version"] == SHA[:8]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", labels["org.opencontainers.image.created"])
+
+    engine.client.images.remove(f"{repo}:latest", force=True)
+    engine.client.api.pull(f"{repo}@{result['digest']}")
+    output = engine.client.containers.run(f"{repo}@{result['digest']}", ["cat", "/version"], remove=True, network_mode="none")
+    assert output.decode().strip() == "1.0"
+
+
+def test_default_tags_card_and_a_rebuild_uploads_only_the_changed_layer(drone_env, registry, capsys, workspace):
+    name, repo = repo_of(registry)
+    env = {**drone_env, "DRONE_CARD_PATH": "/dev/stdout"}
+    code, out, err = run(env, capsys, repo=repo)
+    assert code == 0, err
+    first = read_result(workspace, "image")
+    assert first["tags"] == ["latest", SHA[:8]]
+    card = json.loads(base64.b64decode(re.search(r"\x1b\]1338;([^\x1b]+)\x1b\]0m", out).group(1)))
+    assert card["data"]["digest"] == first["digest"]
+    uploads_before = blob_uploads(registry, name)
+
+    (workspace / "app.txt").write_text("hello v2\n")
+    code, out, err = run({**env, "DRONE_COMMIT_SHA": "1" * 40}, capsys, repo=repo)
+    assert code == 0, err
+    second = read_result(workspace, "image")
+    assert second["digest"] != first["digest"]
+    assert second["layers"] == {"uploaded": 1, "reused": 4}
+    assert blob_uploads(registry, name) - uploads_before == 2  # the app layer and the new config
+
+
+def test_skip_existing_only_adds_tags(drone_env, registry, capsys, workspace):
+    name, repo = repo_of(registry)
+    assert run(drone_env, capsys, repo=repo)[0] == 0
+    built = read_result(workspace, "image")
+    (workspace / "Dockerfile").write_text("this would not build\n")
+    code, out, err = run(drone_env, capsys, repo=repo, tags=f"release,{SHA[:8]}", skip_existing="true")
+    assert code == 0, err
+    assert "no build" in err
+    assert RegistryClient(registry.host, scheme="http").manifest_digest(name, "release") == built["digest"]
+    assert read_result(workspace, "image")["skipped_build"] is True
+
+
+@pytest.mark.parametrize(
+    "event, tag, expected",
+    [("tag", "v1.4.2", ["latest", SHA[:8], "1", "1.4", "1.4.2"]), ("push", "", ["latest", SHA[:8]])],
+)
+def test_auto_tag(drone_env, registry, capsys, workspace, event, tag, expected):
+    name, repo = repo_of(registry)
+    code, out, err = run({**drone_env, "DRONE_BUILD_EVENT": event, "DRONE_TAG": tag}, capsys, repo=repo, auto_tag="true")
+    assert code == 0, err
+    assert read_result(workspace, "image")["tags"] == expected
+    assert sorted(RegistryClient(registry.host, scheme="http").tags(name)) == sorted(expected)
+
+
+def test_tags_file_and_target(drone_env, registry, capsys, workspace):
+    name, repo = repo_of(registry)
+    (workspace / ".tags").write_text("first\n second ,third\n")
+    code, out, err = run(drone_env, capsys, repo=repo, target="deps")
+    assert code == 0, err
+    result = read_result(workspace, "image")
+    assert result["tags"] == ["first", "second", "third"]
+    client = RegistryClient(registry.host, scheme="http")
+    config = json.loads(client.blob(name, json.loads(client.manifest(name, "first").body)["config"]["digest"]))
+    assert config["config"]["Cmd"] != ["cat", "/app/app.txt"]  # stopped at the deps stage
+
+
+def test_a_failing_instruction_is_named_with_its_output(drone_env, registry, capsys, workspace):
+    (workspace / "Dockerfile").write_text("ARG BASE\nFROM $BASE\nRUN echo about to fail && exit 3\n")
+    code, out, err = run(drone_env, capsys, repo=repo_of(registry)[1])
+    assert code == 1
+    assert re.search(r"^Error: the build failed at Step 3/\d+ : RUN echo about to fail && exit 3: ", err, re.M)
+    assert "returned a non-zero code: 3" in err
+    assert "  - about to fail" in err
+    assert read_result(workspace, "image") is None
+
+
+def test_missing_dockerfile_names_the_setting(drone_env, registry, capsys, workspace):
+    code, out, err = run(drone_env, capsys, repo=repo_of(registry)[1], dockerfile="docker/Dockerfile.prod")
+    assert code == 2
+    assert f"Error: settings.dockerfile: {workspace}/docker/Dockerfile.prod does not exist" in err
+
+
+def test_registry_down_fails_before_building(drone_env, capsys, engine):
+    images_before = len(engine.client.images.list(all=True))
+    code, out, err = run(drone_env, capsys, repo=f"127.0.0.1:{free_port()}/team/app")
+    assert code == 1
+    assert "is unreachable" in err.splitlines()[-2]
+    assert len(engine.client.images.list(all=True)) == images_before
+
+
+def test_wrong_password_is_refused_and_never_printed(drone_env, capsys, tmp_path):
+    htpasswd = require_binary("htpasswd", "apache2-utils")
+    users = tmp_path / "htpasswd"
+    users.write_text(subprocess.run([htpasswd, "-Bbn", "ci", "right-pass"], capture_output=True, text=True, check=True).stdout)
+    with running_registry(require_binary("docker-registry", "docker-registry"), htpasswd=users) as secured:
+        secret = "wr0ng-Pa55word"
+        code, out, err = run(drone_env, capsys, repo=f"{secured.host}/team/app", username="ci", password=secret)
+        assert code == 1
+        assert f"Error: registry {secured.host} refused the credentials" in err
+        assert secret not in out + err
+
+        code, out, err = run(drone_env, capsys, repo=f"{secured.host}/team/app", username="ci", password="right-pass")
+        assert code == 0, err
+        assert "right-pass" not in out + err
+
+
+def test_bad_settings_fail_before_anything_runs(drone_env, capsys):
+    code, out, err = run(drone_env, capsys, repo="127.0.0.1:5000/Team/App:v1", timeout="5m")
+    assert code == 2
+    assert "Warning: settings.timeout is not a setting of this plugin" in err
+    assert "Error: settings.repo: '127.0.0.1:5000/Team/App:v1': 'Team/App' is not a valid repository name" in err
