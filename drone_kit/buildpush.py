@@ -7,21 +7,36 @@ other tags by manifest PUT (no layer moves twice) → confirm every tag → `.dr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, Iterator
+
+import docker
 
 from drone_kit import engine
 from drone_kit.card import write_card
 from drone_kit.context import BuildContext
+from drone_kit.daemon import DaemonOptions, start_daemon
 from drone_kit.errors import DroneKitError, SettingsError
 from drone_kit.plugin import Plugin, PluginRun
 from drone_kit.reference import DEFAULT_REGISTRY, ImageRef, parse_reference
-from drone_kit.registry import RegistryClient, probe_scheme, scheme_rule
+from drone_kit.registry import RegistryClient, listed_insecure, probe_scheme, scheme_rule
 from drone_kit.results import write_result
-from drone_kit.settings import BOOL, LIST, MAP, PATH, Setting
+from drone_kit.settings import BOOL, DURATION, INT, LIST, MAP, PATH, Setting, SettingType
 from drone_kit.tags import image_tags
+
+def _daemon_mode(raw: str) -> str:
+    if raw.strip() not in ("auto", "external", "start"):
+        raise ValueError
+    return raw.strip()
+
+
+DAEMON_MODE = SettingType("auto|external|start", "one of auto, external, start", _daemon_mode)
+DAEMON_LOG = Path("/tmp/drone-kit-dockerd.log")
 
 SETTINGS = (
     Setting("repo", required=True, help="Image repository with its registry, e.g. 192.168.1.70:30500/team/app."),
@@ -44,6 +59,13 @@ SETTINGS = (
     Setting("username", help="Registry user."),
     Setting("password", secret=True, help="Registry password (use from_secret)."),
     Setting("dry_run", BOOL, default="false", help="Build, but push nothing."),
+    Setting("daemon", DAEMON_MODE, default="auto",
+            help="auto: use DOCKER_HOST or a mounted socket when one answers, else start dockerd (needs privileged); "
+                 "external: only use one; start: always start one."),
+    Setting("daemon_timeout", DURATION, default="30s", help="How long a started dockerd may take to answer."),
+    Setting("mtu", INT, help="MTU of a started dockerd's networks (lower it on overlay networks)."),
+    Setting("dns", LIST, help="DNS servers for a started dockerd's build containers."),
+    Setting("storage_driver", help="Storage driver of a started dockerd (e.g. overlay2, vfs)."),
     Setting("skip_existing", BOOL, default="false",
             help="If repo:<short sha> is already in the registry, only add the tags (no build)."),
 )
@@ -84,82 +106,138 @@ def _tags(run: PluginRun) -> list[str]:
         raise SettingsError([f"settings.tags: {e}"]) from None
 
 
-def run_build_push(run: PluginRun, clock=time.monotonic) -> None:
-    s, ctx, environ = run.settings, run.context, run.environ
-    started = clock()
+@dataclass(frozen=True)
+class Plan:
+    """What one run will do, decided from the settings before anything is touched."""
+
+    ref: ImageRef
+    tags: list[str]
+    dockerfile: Path
+    auth: tuple[str, str] | None
+
+
+def _plan(run: PluginRun) -> Plan:
+    s = run.settings
     ref = target_repository(s["repo"], s["registry"])
     tags = _tags(run)
     dockerfile = s["dockerfile"] or s["context"] / "Dockerfile"
     if not s["context"].is_dir():
         raise SettingsError([f"settings.context: {s['context']} is not a directory"])
     if not dockerfile.is_file():
-        raise SettingsError([f"settings.dockerfile: {dockerfile} does not exist"], hint="set settings.dockerfile to the app's Dockerfile")
-    auth = (s["username"], s["password"] or "") if s["username"] else None
-    rule = scheme_rule(ref.registry, s["insecure"])
-    scheme = probe_scheme(ref.registry) if rule == "probe" else rule
-    registry = RegistryClient(ref.registry, scheme=scheme, auth=auth)
-    run.say(f"image {ref.name}, tags {', '.join(tags)} (registry over {scheme})")
+        raise SettingsError([f"settings.dockerfile: {dockerfile} does not exist"],
+                            hint="set settings.dockerfile to the app's Dockerfile")
+    if s["skip_existing"] and not run.context.short_sha:
+        raise SettingsError(["settings.skip_existing: needs the commit sha (DRONE_COMMIT_SHA)"])
+    return Plan(ref, tags, dockerfile, (s["username"], s["password"] or "") if s["username"] else None)
 
-    if s["skip_existing"]:
-        if not ctx.short_sha:
-            raise SettingsError(["settings.skip_existing: needs the commit sha (DRONE_COMMIT_SHA)"])
-        existing = registry.manifest_digest(ref.repository, ctx.short_sha)
-        if existing:
-            run.say(f"{ref.name}:{ctx.short_sha} is already in the registry ({existing}); adding tags, no build")
-            _finish(run, ref, registry, tags, existing, timings={"total_seconds": round(clock() - started, 3)}, skipped=True)
-            return
 
-    api = engine.connect(environ)
-    if scheme == "http" and not s["dry_run"] and not engine.daemon_trusts_plain_http(api.info(), ref.registry):
-        raise DroneKitError(
-            f"registry {ref.registry} speaks plain HTTP, but the Docker engine would push over HTTPS",
-            hint=f"start the engine with --insecure-registry {ref.registry} (daemon.json \"insecure-registries\")",
-        )
-    docker_auth = {"username": auth[0], "password": auth[1], "serveraddress": ref.registry} if auth else None
-    cache = s["cache_from"] if s["cache_from"] is not None else _registry_cache(api, registry, ref, tags)
-    for image in [] if s["no_cache"] else cache:
-        name, _, tag = image.rpartition(":")
-        problem = engine.pull(api, name, tag, docker_auth)
-        run.say(f"cache: {image} " + (f"not pulled ({problem})" if problem else "pulled"))
-
-    build_args = dict(s["build_args"] or {})
-    build_args.update({name: environ[name] for name in s["build_args_from_env"] or [] if name in environ})
-    labels = {**oci_labels(ctx, tags, datetime.now(timezone.utc)), **(s["labels"] or {})}
-    built = clock()
-    image_id = engine.build(
-        api, s["context"], dockerfile, f"{ref.name}:{tags[0]}", run.say, buildargs=build_args, labels=labels,
-        target=s["target"], cache_from=None if s["no_cache"] or not cache else cache, nocache=s["no_cache"], pull=s["pull"],
-    )
-    build_seconds = clock() - built
+def run_build_push(run: PluginRun, clock: Callable[[], float] = time.monotonic) -> None:
+    s = run.settings
+    started = clock()
+    plan = _plan(run)
     if s["dry_run"]:
+        run.say(f"dry run: building {plan.ref.name} without touching the registry")
+        with _engine(run, plan.ref.registry, "https") as api:
+            image_id = _build(run, api, plan, cache=[])
         run.say(f"dry run: built {image_id}, pushed nothing")
         return
-    pushed = clock()
-    progress = engine.push(api, ref.name, tags[0], ref.registry, run.say, docker_auth)
-    run.say(f"pushed {ref.name}:{tags[0]} as {progress.digest}: {len(progress.uploaded)} layers uploaded, "
+    rule = scheme_rule(plan.ref.registry, s["insecure"])
+    registry = RegistryClient(plan.ref.registry, scheme=probe_scheme(plan.ref.registry) if rule == "probe" else rule,
+                              auth=plan.auth)
+    run.say(f"image {plan.ref.name}, tags {', '.join(plan.tags)} (registry over {registry.scheme})")
+    if s["skip_existing"]:
+        existing = registry.manifest_digest(plan.ref.repository, run.context.short_sha)
+        if existing:
+            run.say(f"{plan.ref.name}:{run.context.short_sha} is already in the registry; adding tags, no build")
+            _finish(run, plan, registry, existing, {"total_seconds": round(clock() - started, 3)}, skipped=True)
+            return
+    with _engine(run, plan.ref.registry, registry.scheme) as api:
+        if registry.scheme == "http" and not engine.daemon_trusts_plain_http(api.info(), plan.ref.registry):
+            raise DroneKitError(
+                f"registry {plan.ref.registry} speaks plain HTTP, but the Docker engine would push over HTTPS",
+                hint=f"start the engine with --insecure-registry {plan.ref.registry} "
+                     "(daemon.json \"insecure-registries\"), or let build-push start its own (daemon: start)",
+            )
+        cache = s["cache_from"] if s["cache_from"] is not None else _registry_cache(api, registry, plan)
+        built = clock()
+        _build(run, api, plan, [] if s["no_cache"] else cache)
+        pushed = clock()
+        progress = engine.push(api, plan.ref.name, plan.tags[0], plan.ref.registry, run.say, _docker_auth(plan))
+    run.say(f"pushed {plan.ref.name}:{plan.tags[0]} as {progress.digest}: {len(progress.uploaded)} layers uploaded, "
             f"{len(progress.reused)} already there")
-    timings = {"build_seconds": round(build_seconds, 3), "push_seconds": round(clock() - pushed, 3)}
-    _finish(run, ref, registry, tags, progress.digest, timings | {"total_seconds": round(clock() - started, 3)},
-            layers={"uploaded": len(progress.uploaded), "reused": len(progress.reused)})
+    timings = {"build_seconds": round(pushed - built, 3), "push_seconds": round(clock() - pushed, 3),
+               "total_seconds": round(clock() - started, 3)}
+    _finish(run, plan, registry, progress.digest, timings, layers={"uploaded": len(progress.uploaded),
+                                                                   "reused": len(progress.reused)})
 
 
-def _registry_cache(api, registry: RegistryClient, ref: ImageRef, tags: list[str]) -> list[str]:
+def _docker_auth(plan: Plan) -> dict | None:
+    return {"username": plan.auth[0], "password": plan.auth[1], "serveraddress": plan.ref.registry} if plan.auth else None
+
+
+def _build(run: PluginRun, api, plan: Plan, cache: list[str]) -> str:
+    s = run.settings
+    for image in cache:
+        name, _, tag = image.rpartition(":")
+        problem = engine.pull(api, name, tag, _docker_auth(plan))
+        run.say(f"cache: {image} " + (f"not pulled ({problem})" if problem else "pulled"))
+    build_args = dict(s["build_args"] or {})
+    build_args.update({n: run.environ[n] for n in s["build_args_from_env"] or [] if n in run.environ})
+    labels = {**oci_labels(run.context, plan.tags, datetime.now(timezone.utc)), **(s["labels"] or {})}
+    return engine.build(
+        api, s["context"], plan.dockerfile, f"{plan.ref.name}:{plan.tags[0]}", run.say, buildargs=build_args,
+        labels=labels, target=s["target"], cache_from=cache or None, nocache=s["no_cache"], pull=s["pull"],
+    )
+
+
+def insecure_registries(host: str, scheme: str, insecure: list[str]) -> list[str]:
+    """Pure: the --insecure-registry values for a dockerd this step starts."""
+    return list(dict.fromkeys(listed_insecure(insecure) + ([host] if scheme == "http" else [])))
+
+
+@contextlib.contextmanager
+def _engine(run: PluginRun, host: str, scheme: str) -> Iterator[docker.APIClient]:
+    """The engine to build with: the one given when it answers (daemon: auto), else a started one."""
+    s = run.settings
+    if s["daemon"] != "start":
+        try:
+            api = engine.connect(run.environ)
+        except DroneKitError:
+            if s["daemon"] == "external":
+                raise
+        else:
+            yield api
+            return
+    options = DaemonOptions(
+        insecure_registries=tuple(insecure_registries(host, scheme, s["insecure"])), mtu=s["mtu"],
+        dns=tuple(s["dns"] or ()), storage_driver=s["storage_driver"],
+    )
+    run.say("starting dockerd" + "".join(f" --insecure-registry {r}" for r in options.insecure_registries))
+    daemon = start_daemon(options, s["daemon_timeout"].total_seconds(), DAEMON_LOG)
+    try:
+        yield engine.connect({"DOCKER_HOST": daemon.host})
+    finally:
+        daemon.stop()
+
+
+def _registry_cache(api: docker.APIClient, registry: RegistryClient, plan: Plan) -> list[str]:
     """The image to pull as build cache: the first tag already in the registry.
 
     None when the engine already holds an image of this repository: with --cache-from the
     classic builder ignores its local cache, which would lose earlier stages of a multi-stage build.
     """
-    if api.images(name=ref.name):
+    if api.images(name=plan.ref.name):
         return []
-    for tag in tags:
-        if registry.manifest_digest(ref.repository, tag):
-            return [f"{ref.name}:{tag}"]
+    for tag in plan.tags:
+        if registry.manifest_digest(plan.ref.repository, tag):
+            return [f"{plan.ref.name}:{tag}"]
     return []
 
 
-def _finish(run: PluginRun, ref: ImageRef, registry: RegistryClient, tags: list[str], digest: str,
-            timings: dict, skipped: bool = False, layers: dict | None = None) -> None:
+def _finish(run: PluginRun, plan: Plan, registry: RegistryClient, digest: str, timings: dict,
+            skipped: bool = False, layers: dict | None = None) -> None:
     """Put every tag on the digest through the registry API, confirm them, record the result."""
+    ref, tags = plan.ref, plan.tags
     manifest = registry.manifest(ref.repository, digest)
     if manifest is None:
         raise DroneKitError(f"registry {ref.registry} has no manifest {ref.name}@{digest} after the push")

@@ -49,6 +49,7 @@ class RegistryClient:
         timeout: float = 30.0,
     ) -> None:
         self.host = host
+        self.scheme = scheme
         self.base_url = f"{scheme}://{host}/v2"
         self.session = session or requests.Session()
         self.session.auth = auth
@@ -127,21 +128,25 @@ class RegistryClient:
         return response.json().get("tags") or []
 
 
+_INSECURE_WORDS = {"auto": "probe", "true": "http", "yes": "http", "1": "http", "false": "https", "no": "https", "0": "https"}
+
+
+def listed_insecure(insecure: list[str]) -> list[str]:
+    """Pure: the hosts and CIDRs an `insecure` setting names ([] for auto, true or false)."""
+    return [] if len(insecure) <= 1 and all(w.strip().lower() in _INSECURE_WORDS for w in insecure) else list(insecure)
+
+
 def scheme_rule(host: str, insecure: list[str]) -> str:
     """Pure: "http", "https" or "probe" for a registry, from the `insecure` setting.
 
     `auto` probes; `true` / `false` force plain HTTP / HTTPS; otherwise the setting lists hosts
     (host or host:port) and CIDRs served over plain HTTP, and everything else is HTTPS.
     """
-    words = [word.strip().lower() for word in insecure]
-    if words in ([], ["auto"]):
-        return "probe"
-    if words in (["true"], ["yes"], ["1"]):
-        return "http"
-    if words in (["false"], ["no"], ["0"]):
-        return "https"
+    listed = listed_insecure(insecure)
+    if not listed:
+        return _INSECURE_WORDS[insecure[0].strip().lower()] if insecure else "probe"
     hostname = host.rsplit(":", 1)[0].strip("[]") if host.count(":") == 1 or host.startswith("[") else host
-    for entry in words:
+    for entry in (word.strip().lower() for word in listed):
         if entry in (host.lower(), hostname.lower()):
             return "http"
         try:

@@ -201,3 +201,16 @@ def test_bad_settings_fail_before_anything_runs(drone_env, capsys):
     assert code == 2
     assert "Warning: settings.timeout is not a setting of this plugin" in err
     assert "Error: settings.repo: '127.0.0.1:5000/Team/App:v1': 'Team/App' is not a valid repository name" in err
+
+
+def test_dry_run_builds_without_the_registry(drone_env, capsys, workspace):
+    code, out, err = run(drone_env, capsys, repo=f"127.0.0.1:{free_port()}/team/app", dry_run="true")
+    assert code == 0, err
+    assert "dry run: built " in err and read_result(workspace, "image") is None
+
+
+def test_external_daemon_mode_fails_clearly_without_an_engine(drone_env, capsys, tmp_path, registry):
+    env = {**drone_env, "DOCKER_HOST": f"unix://{tmp_path}/nothing.sock"}
+    code, out, err = run(env, capsys, repo=f"{registry.host}/team/app", daemon="external")
+    assert code == 1
+    assert f"Error: no Docker engine answers at unix://{tmp_path}/nothing.sock" in err

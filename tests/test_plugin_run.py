@@ -1,12 +1,12 @@
 """The plugin contract end to end: a plugin run through the CLI as Drone runs it."""
 
-import json
 import sys
 
 import pytest
 from click.testing import CliRunner
 
 from drone_kit import catalog
+from drone_kit.buildpush import BUILD_PUSH
 from drone_kit.cli import cli
 from drone_kit.errors import DroneKitError
 from drone_kit.masking import relay
@@ -117,7 +117,9 @@ def test_unknown_plugin_suggests_the_close_one(leaky):
 
 def test_list_and_describe(leaky):
     listing = invoke(["plugin", "list"], {})
-    assert "leaky  A test plugin that tries to print its secret." in listing.stdout.splitlines()
+    rows = [line.split(None, 1) for line in listing.stdout.splitlines()]
+    assert ["leaky", "A test plugin that tries to print its secret."] in rows
+    assert ["build-push", BUILD_PUSH.summary] in rows
     table = invoke(["plugin", "describe", "leaky"], {}).stdout.splitlines()
     assert table[2].split() == ["SETTING", "TYPE", "DEFAULT", "DESCRIPTION"]
     assert table[3].split() == ["password", "string,", "secret", "required", "A", "secret."]
