@@ -10,54 +10,20 @@ import uuid
 
 import pytest
 
-from drone_kit.buildpush import BUILD_PUSH
-from drone_kit.plugin import run_plugin
 from drone_kit.registry import RegistryClient
 from drone_kit.results import read_result
+from tests.build_push_support import SHA, drone_env as make_drone_env, make_workspace, run
 from tests.stack.registry import free_port, running_registry
 from tests.stack.require import require_binary
 
-SHA = "9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d"
-APP_DOCKERFILE = """\
-ARG BASE
-FROM $BASE AS deps
-RUN mkdir -p /deps && head -c 300000 /dev/urandom > /deps/blob
-FROM $BASE AS final
-ARG VERSION=dev
-COPY --from=deps /deps /deps
-RUN echo "$VERSION" > /version
-COPY app.txt /app/app.txt
-CMD ["cat", "/app/app.txt"]
-"""
-
-
 @pytest.fixture
 def workspace(tmp_path):
-    (tmp_path / "Dockerfile").write_text(APP_DOCKERFILE)
-    (tmp_path / "app.txt").write_text("hello v1\n")
-    return tmp_path
+    return make_workspace(tmp_path)
 
 
 @pytest.fixture
 def drone_env(engine, base_image, workspace):
-    return {
-        "DOCKER_HOST": engine.host,
-        "DRONE_WORKSPACE": str(workspace),
-        "DRONE_REPO": "our-task/app",
-        "DRONE_REPO_LINK": "http://gitea.lab/our-task/app",
-        "DRONE_COMMIT_SHA": SHA,
-        "DRONE_BUILD_NUMBER": "5",
-        "DRONE_BUILD_EVENT": "push",
-        "DRONE_BRANCH": "main",
-        "PLUGIN_BUILD_ARGS": json.dumps({"BASE": base_image}),
-    }
-
-
-def run(env, capsys, **settings):
-    environ = {**env, **{f"PLUGIN_{k.upper()}": v for k, v in settings.items()}}
-    code = run_plugin(BUILD_PUSH, environ)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return make_drone_env(engine.host, base_image, workspace)
 
 
 def repo_of(registry) -> tuple[str, str]:

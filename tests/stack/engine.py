@@ -47,7 +47,9 @@ def _write_wrapper(root: Path, runc: str) -> Path:
 
 
 @contextlib.contextmanager
-def running_engine(dockerd: str, runc: str, ready_timeout: float = 60.0) -> Iterator[Engine]:
+def running_engine(
+    dockerd: str, runc: str, extra_args: tuple[str, ...] = (), ready_timeout: float = 60.0
+) -> Iterator[Engine]:
     # Short paths: containerd's sockets live under the exec-root and unix paths are limited.
     root = Path(tempfile.mkdtemp(prefix="dk-engine-", dir="/tmp"))
     sock, log = root / "docker.sock", root / "dockerd.log"
@@ -62,6 +64,7 @@ def running_engine(dockerd: str, runc: str, ready_timeout: float = 60.0) -> Iter
         "--ip-masq=false",
         "--add-runtime", f"{RUNTIME_NAME}={_write_wrapper(root, runc)}",
         "--default-runtime", RUNTIME_NAME,
+        *extra_args,
     ]
     with open(log, "wb") as log_handle:
         process = subprocess.Popen(command, stdout=log_handle, stderr=subprocess.STDOUT, start_new_session=True)

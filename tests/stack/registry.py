@@ -10,7 +10,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import requests
 import yaml
@@ -38,10 +38,16 @@ class Registry:
 
 @contextlib.contextmanager
 def running_registry(
-    binary: str, address: str = "127.0.0.1", htpasswd: Path | None = None, ready_timeout: float = 30.0
+    binary: str,
+    address: str = "127.0.0.1",
+    htpasswd: Path | None = None,
+    ready_timeout: float = 30.0,
+    wrap: Callable[..., list[str]] = lambda *argv: list(argv),
 ) -> Iterator[Registry]:
+    """A registry listening on `address`; `wrap` turns its command line into one that runs it
+    elsewhere (inside a test host's network namespace)."""
     root = Path(tempfile.mkdtemp(prefix="dk-registry-"))
-    port = free_port(address)
+    port = free_port("127.0.0.1") if address == "127.0.0.1" else 5000
     config = {
         "version": 0.1,
         "log": {"level": "info", "accesslog": {"disabled": False}},
@@ -53,7 +59,7 @@ def running_registry(
     (root / "config.yml").write_text(yaml.safe_dump(config))
     log = root / "registry.log"
     with open(log, "wb") as handle:
-        process = subprocess.Popen([binary, "serve", str(root / "config.yml")], stdout=handle, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(wrap(binary, "serve", str(root / "config.yml")), stdout=handle, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + ready_timeout
         while True:
