@@ -1,4 +1,4 @@
-from pathlib import Path
+import subprocess
 
 import pytest
 
@@ -36,8 +36,12 @@ def test_a_daemon_that_cannot_start_fails_fast_with_its_log(tmp_path):
     dockerd = require_binary("dockerd", "docker.io")
     options = DaemonOptions(root=tmp_path / "data", socket=tmp_path / "d.sock", exec_root=tmp_path / "x",
                             storage_driver="no-such-driver")
-    with pytest.raises(DroneKitError) as caught:
-        start_daemon(options, timeout=30, log=tmp_path / "dockerd.log", dockerd=dockerd)
+    try:
+        with pytest.raises(DroneKitError) as caught:
+            start_daemon(options, timeout=30, log=tmp_path / "dockerd.log", dockerd=dockerd)
+    finally:
+        # dockerd leaves its data-root mounted when it dies while starting
+        subprocess.run(["umount", "-R", "-l", str(tmp_path / "data")], capture_output=True)
     assert caught.value.message.startswith("dockerd exited with status")
     assert any("no-such-driver" in line for line in caught.value.details)
 

@@ -23,7 +23,7 @@ BASE = "drone-kit-test/busybox:latest"
 def http_registry():
     require_binary("ip", "iproute2")
     with netns_host() as host, running_registry(
-        require_binary("docker-registry", "docker-registry"), address=host.address, wrap=host.command
+        require_binary("docker-registry", "docker-registry"), address=host.address, wrap=host.command, port=5000
     ) as registry:
         yield registry
 

@@ -43,15 +43,17 @@ def running_registry(
     htpasswd: Path | None = None,
     ready_timeout: float = 30.0,
     wrap: Callable[..., list[str]] = lambda *argv: list(argv),
+    storage: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[Registry]:
     """A registry listening on `address`; `wrap` turns its command line into one that runs it
-    elsewhere (inside a test host's network namespace)."""
+    elsewhere (inside a test host's network namespace); `storage` shares another's blobs."""
     root = Path(tempfile.mkdtemp(prefix="dk-registry-"))
-    port = free_port("127.0.0.1") if address == "127.0.0.1" else 5000
+    port = port or free_port(address)
     config = {
         "version": 0.1,
         "log": {"level": "info", "accesslog": {"disabled": False}},
-        "storage": {"filesystem": {"rootdirectory": str(root / "data")}, "delete": {"enabled": True}},
+        "storage": {"filesystem": {"rootdirectory": str(storage or root / "data")}, "delete": {"enabled": True}},
         "http": {"addr": f"{address}:{port}"},
     }
     if htpasswd:
