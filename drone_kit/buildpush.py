@@ -8,7 +8,6 @@ other tags by manifest PUT (no layer moves twice) → confirm every tag → `.dr
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -22,10 +21,13 @@ from drone_kit.card import write_card
 from drone_kit.context import BuildContext
 from drone_kit.daemon import DaemonOptions, start_daemon
 from drone_kit.errors import DroneKitError, SettingsError
+from drone_kit.platforms import Platform, image_platform, parse_platform
 from drone_kit.plugin import Plugin, PluginRun
+from drone_kit.publish import image_size, publish_index, tag_everywhere
 from drone_kit.reference import DEFAULT_REGISTRY, ImageRef, parse_reference
 from drone_kit.registry import RegistryClient, listed_insecure, probe_scheme, scheme_rule
 from drone_kit.results import write_result
+from drone_kit.streams import PushProgress
 from drone_kit.settings import BOOL, DURATION, INT, LIST, MAP, PATH, Setting, SettingType
 from drone_kit.tags import image_tags
 
@@ -53,6 +55,9 @@ SETTINGS = (
     Setting("labels", MAP, help="Extra image labels; OCI revision, source, created and version labels are always set."),
     Setting("cache_from", LIST, default_help="the first of the tags already in the registry",
             help="Images pulled and used as build cache."),
+    Setting("platforms", LIST, default_help="the engine's own platform",
+            help="Build for each platform (e.g. linux/amd64,linux/arm64) and push one multi-arch image; "
+                 "foreign RUN steps need QEMU binfmt on the engine's host."),
     Setting("no_cache", BOOL, default="false", help="Build without any cache."),
     Setting("pull", BOOL, default="false", help="Always pull a newer version of the base images."),
     Setting("insecure", LIST, default="auto", help="Plain-HTTP registries: auto (probe https, then http), true, false, or hosts and CIDRs."),
@@ -114,6 +119,7 @@ class Plan:
     tags: list[str]
     dockerfile: Path
     auth: tuple[str, str] | None
+    platforms: list[Platform]
 
 
 def _plan(run: PluginRun) -> Plan:
@@ -128,7 +134,11 @@ def _plan(run: PluginRun) -> Plan:
                             hint="set settings.dockerfile to the app's Dockerfile")
     if s["skip_existing"] and not run.context.short_sha:
         raise SettingsError(["settings.skip_existing: needs the commit sha (DRONE_COMMIT_SHA)"])
-    return Plan(ref, tags, dockerfile, (s["username"], s["password"] or "") if s["username"] else None)
+    try:
+        platforms = [parse_platform(p) for p in s["platforms"] or []]
+    except ValueError as e:
+        raise SettingsError([f"settings.platforms: {e}"]) from None
+    return Plan(ref, tags, dockerfile, (s["username"], s["password"] or "") if s["username"] else None, platforms)
 
 
 def run_build_push(run: PluginRun, clock: Callable[[], float] = time.monotonic) -> None:
@@ -138,8 +148,9 @@ def run_build_push(run: PluginRun, clock: Callable[[], float] = time.monotonic) 
     if s["dry_run"]:
         run.say(f"dry run: building {plan.ref.name} without touching the registry")
         with _engine(run, plan.ref.registry, "https") as api:
-            image_id = _build(run, api, plan, cache=[])
-        run.say(f"dry run: built {image_id}, pushed nothing")
+            for platform in plan.platforms or [None]:
+                image_id = _build(run, api, plan, [], plan.tags[0], platform)
+                run.say(f"dry run: built {image_id}" + (f" for {platform}" if platform else "") + ", pushed nothing")
         return
     rule = scheme_rule(plan.ref.registry, s["insecure"])
     registry = RegistryClient(plan.ref.registry, scheme=probe_scheme(plan.ref.registry) if rule == "probe" else rule,
@@ -149,8 +160,9 @@ def run_build_push(run: PluginRun, clock: Callable[[], float] = time.monotonic) 
         existing = registry.manifest_digest(plan.ref.repository, run.context.short_sha)
         if existing:
             run.say(f"{plan.ref.name}:{run.context.short_sha} is already in the registry; adding tags, no build")
-            _finish(run, plan, registry, existing, {"total_seconds": round(clock() - started, 3)}, skipped=True)
+            _finish(run, plan, registry, existing, [], {"total_seconds": round(clock() - started, 3)}, skipped=True)
             return
+    pushed: list[tuple[Platform, PushProgress]] = []
     with _engine(run, plan.ref.registry, registry.scheme) as api:
         if registry.scheme == "http" and not engine.daemon_trusts_plain_http(api.info(), plan.ref.registry):
             raise DroneKitError(
@@ -159,23 +171,43 @@ def run_build_push(run: PluginRun, clock: Callable[[], float] = time.monotonic) 
                      "(daemon.json \"insecure-registries\"), or let build-push start its own (daemon: start)",
             )
         cache = s["cache_from"] if s["cache_from"] is not None else _registry_cache(api, registry, plan)
-        built = clock()
-        _build(run, api, plan, [] if s["no_cache"] else cache)
-        pushed = clock()
-        progress = engine.push(api, plan.ref.name, plan.tags[0], plan.ref.registry, run.say, _docker_auth(plan))
-    run.say(f"pushed {plan.ref.name}:{plan.tags[0]} as {progress.digest}: {len(progress.uploaded)} layers uploaded, "
-            f"{len(progress.reused)} already there")
-    timings = {"build_seconds": round(pushed - built, 3), "push_seconds": round(clock() - pushed, 3),
+        build_seconds = push_seconds = 0.0
+        for platform in plan.platforms or [None]:
+            tag = f"{plan.tags[0]}-{platform.tag_suffix}" if platform else plan.tags[0]
+            mark = clock()
+            image_id = _build(run, api, plan, [] if s["no_cache"] or platform else cache, tag, platform)
+            built = _check_platform(image_platform(api.inspect_image(image_id)), platform)
+            build_seconds, mark = build_seconds + clock() - mark, clock()
+            progress = engine.push(api, plan.ref.name, tag, plan.ref.registry, run.say, _docker_auth(plan))
+            push_seconds += clock() - mark
+            run.say(f"pushed {plan.ref.name}:{tag} ({built}) as {progress.digest}: {len(progress.uploaded)} layers "
+                    f"uploaded, {len(progress.reused)} already there")
+            pushed.append((built, progress))
+    digest = pushed[0][1].digest
+    if plan.platforms:
+        digest = publish_index(registry, plan.ref, [(platform, progress.digest) for platform, progress in pushed])
+        run.say(f"multi-arch index {digest}: {', '.join(str(p) for p, _ in pushed)}")
+    timings = {"build_seconds": round(build_seconds, 3), "push_seconds": round(push_seconds, 3),
                "total_seconds": round(clock() - started, 3)}
-    _finish(run, plan, registry, progress.digest, timings, layers={"uploaded": len(progress.uploaded),
-                                                                   "reused": len(progress.reused)})
+    layers = {"uploaded": sum(len(p.uploaded) for _, p in pushed), "reused": sum(len(p.reused) for _, p in pushed)}
+    _finish(run, plan, registry, digest, [p for p, _ in pushed], timings, layers=layers)
+
+
+def _check_platform(built: Platform, wanted: Platform | None) -> Platform:
+    if wanted and (built.os, built.architecture) != (wanted.os, wanted.architecture):
+        raise DroneKitError(
+            f"the build for {wanted} made a {built} image",
+            hint=f"its base image (FROM) has no {wanted} variant: use a multi-arch base image",
+        )
+    return wanted or built
 
 
 def _docker_auth(plan: Plan) -> dict | None:
     return {"username": plan.auth[0], "password": plan.auth[1], "serveraddress": plan.ref.registry} if plan.auth else None
 
 
-def _build(run: PluginRun, api, plan: Plan, cache: list[str]) -> str:
+def _build(run: PluginRun, api: docker.APIClient, plan: Plan, cache: list[str], tag: str,
+           platform: Platform | None) -> str:
     s = run.settings
     for image in cache:
         name, _, tag = image.rpartition(":")
@@ -185,8 +217,11 @@ def _build(run: PluginRun, api, plan: Plan, cache: list[str]) -> str:
     build_args.update({n: run.environ[n] for n in s["build_args_from_env"] or [] if n in run.environ})
     labels = {**oci_labels(run.context, plan.tags, datetime.now(timezone.utc)), **(s["labels"] or {})}
     return engine.build(
-        api, s["context"], plan.dockerfile, f"{plan.ref.name}:{plan.tags[0]}", run.say, buildargs=build_args,
-        labels=labels, target=s["target"], cache_from=cache or None, nocache=s["no_cache"], pull=s["pull"],
+        api, s["context"], plan.dockerfile, f"{plan.ref.name}:{tag}", run.say, buildargs=build_args,
+        labels=labels, target=s["target"], cache_from=cache or None, nocache=s["no_cache"],
+        # The classic builder takes a local base image of any platform: pull the right one.
+        pull=s["pull"] or platform is not None,
+        platform=str(platform) if platform else None,
     )
 
 
@@ -234,33 +269,19 @@ def _registry_cache(api: docker.APIClient, registry: RegistryClient, plan: Plan)
     return []
 
 
-def _finish(run: PluginRun, plan: Plan, registry: RegistryClient, digest: str, timings: dict,
-            skipped: bool = False, layers: dict | None = None) -> None:
-    """Put every tag on the digest through the registry API, confirm them, record the result."""
-    ref, tags = plan.ref, plan.tags
-    manifest = registry.manifest(ref.repository, digest)
-    if manifest is None:
-        raise DroneKitError(f"registry {ref.registry} has no manifest {ref.name}@{digest} after the push")
-    for tag in tags:
-        if registry.manifest_digest(ref.repository, tag) != digest:
-            registry.put_manifest(ref.repository, tag, manifest)
-    wrong = [tag for tag in tags if registry.manifest_digest(ref.repository, tag) != digest]
-    if wrong:
-        raise DroneKitError(f"registry {ref.registry} does not show {digest} under: {', '.join(wrong)}")
+def _finish(run: PluginRun, plan: Plan, registry: RegistryClient, digest: str, platforms: list[Platform],
+            timings: dict, skipped: bool = False, layers: dict | None = None) -> None:
+    """Put every tag on the digest, confirm them, and record the image for the next steps."""
+    tag_everywhere(registry, plan.ref, plan.tags, digest)
     result = {
-        "repo": ref.name, "tags": tags, "digest": digest, "image": str(ref.with_digest(digest)),
-        "size": _image_size(manifest.body), "commit": run.context.commit_sha, "skipped_build": skipped,
-        "timings": timings, "layers": layers or {"uploaded": 0, "reused": 0},
+        "repo": plan.ref.name, "tags": plan.tags, "digest": digest, "image": str(plan.ref.with_digest(digest)),
+        "platforms": [str(p) for p in platforms], "size": image_size(registry, plan.ref, digest),
+        "commit": run.context.commit_sha, "skipped_build": skipped, "timings": timings,
+        "layers": layers or {"uploaded": 0, "reused": 0},
     }
     write_result(run.context.workspace, "image", result)
     write_card(run.context.card_path, "image", result, run.stdout)
-    run.say(f"{ref.name}@{digest} tagged {', '.join(tags)}")
-
-
-def _image_size(manifest_body: bytes) -> int:
-    """Pure: the bytes an image moves: its config and layers, as its manifest lists them."""
-    manifest = json.loads(manifest_body)
-    return sum(item.get("size", 0) for item in [manifest.get("config", {}), *manifest.get("layers", [])])
+    run.say(f"{plan.ref.name}@{digest} tagged {', '.join(plan.tags)}")
 
 
 BUILD_PUSH = Plugin(

@@ -80,6 +80,7 @@ def build(
     cache_from: list[str] | None = None,
     nocache: bool = False,
     pull: bool = False,
+    platform: str | None = None,
 ) -> str:
     """Build an image, logging each output line; its id. DroneKitError naming a failing step."""
     progress = BuildProgress()
@@ -87,7 +88,7 @@ def build(
         dockerfile_arg = str(dockerfile.relative_to(context)) if dockerfile.is_relative_to(context) else str(dockerfile)
         stream = api.build(
             path=str(context), dockerfile=dockerfile_arg, tag=tag, buildargs=buildargs, labels=labels, target=target,
-            cache_from=cache_from, nocache=nocache, pull=pull, rm=True, forcerm=True, decode=True,
+            cache_from=cache_from, nocache=nocache, pull=pull, rm=True, forcerm=True, decode=True, platform=platform,
         )
         for event in stream:
             for line in progress.feed(event):
