@@ -11,6 +11,7 @@ import click
 
 from drone_kit import __version__
 from drone_kit.catalog import PLUGINS, get_plugin
+from drone_kit.commands import plugin_command
 from drone_kit.docs import settings_markdown, settings_table, update_readme
 from drone_kit.errors import DroneKitError, error_lines
 from drone_kit.plugin import run_plugin
@@ -106,6 +107,10 @@ def plugin_readme(plugins_dir: Path, check: bool) -> None:
                 click.echo(f"updated {path}", err=True)
     if check and stale:
         raise DroneKitError("out of date: " + ", ".join(stale), hint="run `drone_kit plugin readme` and commit the result")
+
+
+for _definition in PLUGINS.values():
+    cli.add_command(plugin_command(_definition))
 
 
 def main() -> None:

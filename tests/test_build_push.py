@@ -9,7 +9,9 @@ import subprocess
 import uuid
 
 import pytest
+from click.testing import CliRunner
 
+from drone_kit.cli import cli
 from drone_kit.registry import RegistryClient
 from drone_kit.results import read_result
 from tests.build_push_support import SHA, drone_env as make_drone_env, make_workspace, run
@@ -180,3 +182,25 @@ def test_external_daemon_mode_fails_clearly_without_an_engine(drone_env, capsys,
     code, out, err = run(env, capsys, repo=f"{registry.host}/team/app", daemon="external")
     assert code == 1
     assert f"Error: no Docker engine answers at unix://{tmp_path}/nothing.sock" in err
+
+
+def test_by_hand_from_a_laptop(engine, registry, base_image, workspace, monkeypatch):
+    monkeypatch.chdir(workspace)
+    name, repo = repo_of(registry)
+    result = CliRunner().invoke(cli, [
+        "build-push", "--repo", repo, "--tag", "dev", "--tag", "v1", "--build-arg", f"BASE={base_image}",
+        "--label", "note=a,b", "--no-dry-run",
+    ], env={"DOCKER_HOST": engine.host})
+    assert result.exit_code == 0, result.output
+    image = read_result(workspace, "image")
+    assert image["tags"] == ["dev", "v1"]
+    client = RegistryClient(registry.host, scheme="http")
+    config = json.loads(client.blob(name, json.loads(client.manifest(name, "v1").body)["config"]["digest"]))
+    assert config["config"]["Labels"]["note"] == "a,b"  # a comma inside a value survives
+
+
+def test_by_hand_bad_option_value_names_the_setting(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["build-push", "--repo", "reg.lab/app", "--daemon-timeout", "soon"])
+    assert result.exit_code == 2
+    assert 'settings.daemon_timeout: expected a duration like 90s or 5m, got "soon"' in result.stderr
