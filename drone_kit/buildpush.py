@@ -23,9 +23,9 @@ from drone_kit.daemon import DaemonOptions, start_daemon
 from drone_kit.errors import DroneKitError, SettingsError
 from drone_kit.platforms import Platform, image_platform, parse_platform
 from drone_kit.plugin import Plugin, PluginRun
-from drone_kit.publish import image_size, publish_index, tag_everywhere
+from drone_kit.publish import fetch, image_size, publish_index, relabel, tag_everywhere
 from drone_kit.reference import DEFAULT_REGISTRY, ImageRef, parse_reference
-from drone_kit.registry import RegistryClient, listed_insecure, probe_scheme, scheme_rule
+from drone_kit.registry import Manifest, RegistryClient, listed_insecure, probe_scheme, scheme_rule
 from drone_kit.results import write_result
 from drone_kit.streams import PushProgress
 from drone_kit.settings import BOOL, DURATION, INT, LIST, MAP, PATH, Setting, SettingType
@@ -52,7 +52,8 @@ SETTINGS = (
     Setting("build_args", MAP, help="Build arguments (--build-arg)."),
     Setting("build_args_from_env", LIST, help="Names of environment variables passed as build arguments."),
     Setting("target", help="Build stage to stop at (--target)."),
-    Setting("labels", MAP, help="Extra image labels; OCI revision, source, created and version labels are always set."),
+    Setting("labels", MAP, help="Extra image labels. The OCI revision, source, created and version labels are "
+                                "added to the pushed image through the registry, so they never invalidate the cache."),
     Setting("cache_from", LIST, default_help="the first of the tags already in the registry",
             help="Images pulled and used as build cache."),
     Setting("platforms", LIST, default_help="the engine's own platform",
@@ -160,11 +161,12 @@ def run_build_push(run: PluginRun, clock: Callable[[], float] = time.monotonic) 
         existing = registry.manifest_digest(plan.ref.repository, run.context.short_sha)
         if existing:
             run.say(f"{plan.ref.name}:{run.context.short_sha} is already in the registry; adding tags, no build")
-            _finish(run, plan, registry, existing, [], {"total_seconds": round(clock() - started, 3)}, skipped=True)
+            _finish(run, plan, registry, fetch(registry, plan.ref, existing), [],
+                    {"total_seconds": round(clock() - started, 3)}, skipped=True)
             return
-    pushed: list[tuple[Platform, PushProgress]] = []
+    pushed: list[PushProgress] = []
     with _engine(run, plan.ref.registry, registry.scheme) as api:
-        if registry.scheme == "http" and not engine.daemon_trusts_plain_http(api.info(), plan.ref.registry):
+        if registry.scheme == "http" and not engine.engine_trusts_plain_http(api, plan.ref.registry):
             raise DroneKitError(
                 f"registry {plan.ref.registry} speaks plain HTTP, but the Docker engine would push over HTTPS",
                 hint=f"start the engine with --insecure-registry {plan.ref.registry} "
@@ -176,30 +178,33 @@ def run_build_push(run: PluginRun, clock: Callable[[], float] = time.monotonic) 
             tag = f"{plan.tags[0]}-{platform.tag_suffix}" if platform else plan.tags[0]
             mark = clock()
             image_id = _build(run, api, plan, [] if s["no_cache"] or platform else cache, tag, platform)
-            built = _check_platform(image_platform(api.inspect_image(image_id)), platform)
+            if platform:
+                _check_platform(image_platform(api.inspect_image(image_id)), platform)
             build_seconds, mark = build_seconds + clock() - mark, clock()
             progress = engine.push(api, plan.ref.name, tag, plan.ref.registry, run.say, _docker_auth(plan))
             push_seconds += clock() - mark
-            run.say(f"pushed {plan.ref.name}:{tag} ({built}) as {progress.digest}: {len(progress.uploaded)} layers "
+            run.say(f"pushed {plan.ref.name}:{tag} as {progress.digest}: {len(progress.uploaded)} layers "
                     f"uploaded, {len(progress.reused)} already there")
-            pushed.append((built, progress))
-    digest = pushed[0][1].digest
+            pushed.append(progress)
+    labels = oci_labels(run.context, plan.tags, datetime.now(timezone.utc))
+    labelled = [relabel(registry, plan.ref, progress.digest, labels) for progress in pushed]
+    platforms = [platform for _, platform in labelled]
+    image = labelled[0][0]
     if plan.platforms:
-        digest = publish_index(registry, plan.ref, [(platform, progress.digest) for platform, progress in pushed])
-        run.say(f"multi-arch index {digest}: {', '.join(str(p) for p, _ in pushed)}")
+        image = publish_index(registry, plan.ref, [(platform, manifest) for manifest, platform in labelled])
+        run.say(f"multi-arch index {image.digest}: {', '.join(str(p) for p in platforms)}")
     timings = {"build_seconds": round(build_seconds, 3), "push_seconds": round(push_seconds, 3),
                "total_seconds": round(clock() - started, 3)}
-    layers = {"uploaded": sum(len(p.uploaded) for _, p in pushed), "reused": sum(len(p.reused) for _, p in pushed)}
-    _finish(run, plan, registry, digest, [p for p, _ in pushed], timings, layers=layers)
+    layers = {"uploaded": sum(len(p.uploaded) for p in pushed), "reused": sum(len(p.reused) for p in pushed)}
+    _finish(run, plan, registry, image, platforms, timings, layers=layers)
 
 
-def _check_platform(built: Platform, wanted: Platform | None) -> Platform:
-    if wanted and (built.os, built.architecture) != (wanted.os, wanted.architecture):
+def _check_platform(built: Platform, wanted: Platform) -> None:
+    if (built.os, built.architecture) != (wanted.os, wanted.architecture):
         raise DroneKitError(
             f"the build for {wanted} made a {built} image",
             hint=f"its base image (FROM) has no {wanted} variant: use a multi-arch base image",
         )
-    return wanted or built
 
 
 def _docker_auth(plan: Plan) -> dict | None:
@@ -215,10 +220,9 @@ def _build(run: PluginRun, api: docker.APIClient, plan: Plan, cache: list[str], 
         run.say(f"cache: {image} " + (f"not pulled ({problem})" if problem else "pulled"))
     build_args = dict(s["build_args"] or {})
     build_args.update({n: run.environ[n] for n in s["build_args_from_env"] or [] if n in run.environ})
-    labels = {**oci_labels(run.context, plan.tags, datetime.now(timezone.utc)), **(s["labels"] or {})}
     return engine.build(
         api, s["context"], plan.dockerfile, f"{plan.ref.name}:{tag}", run.say, buildargs=build_args,
-        labels=labels, target=s["target"], cache_from=cache or None, nocache=s["no_cache"],
+        labels=s["labels"], target=s["target"], cache_from=cache or None, nocache=s["no_cache"],
         # The classic builder takes a local base image of any platform: pull the right one.
         pull=s["pull"] or platform is not None,
         platform=str(platform) if platform else None,
@@ -269,19 +273,19 @@ def _registry_cache(api: docker.APIClient, registry: RegistryClient, plan: Plan)
     return []
 
 
-def _finish(run: PluginRun, plan: Plan, registry: RegistryClient, digest: str, platforms: list[Platform],
+def _finish(run: PluginRun, plan: Plan, registry: RegistryClient, image: Manifest, platforms: list[Platform],
             timings: dict, skipped: bool = False, layers: dict | None = None) -> None:
-    """Put every tag on the digest, confirm them, and record the image for the next steps."""
-    tag_everywhere(registry, plan.ref, plan.tags, digest)
+    """Put every tag on the image, confirm them, and record the image for the next steps."""
+    tag_everywhere(registry, plan.ref, plan.tags, image)
     result = {
-        "repo": plan.ref.name, "tags": plan.tags, "digest": digest, "image": str(plan.ref.with_digest(digest)),
-        "platforms": [str(p) for p in platforms], "size": image_size(registry, plan.ref, digest),
+        "repo": plan.ref.name, "tags": plan.tags, "digest": image.digest, "image": str(plan.ref.with_digest(image.digest)),
+        "platforms": [str(p) for p in platforms], "size": image_size(registry, plan.ref, image),
         "commit": run.context.commit_sha, "skipped_build": skipped, "timings": timings,
         "layers": layers or {"uploaded": 0, "reused": 0},
     }
     write_result(run.context.workspace, "image", result)
     write_card(run.context.card_path, "image", result, run.stdout)
-    run.say(f"{plan.ref.name}@{digest} tagged {', '.join(plan.tags)}")
+    run.say(f"{plan.ref.name}@{image.digest} tagged {', '.join(plan.tags)}")
 
 
 BUILD_PUSH = Plugin(

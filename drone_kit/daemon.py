@@ -18,6 +18,7 @@ import docker
 import docker.errors
 import requests
 
+from drone_kit.engine import API_VERSION
 from drone_kit.errors import DroneKitError
 
 LOG_TAIL = 15
@@ -113,7 +114,8 @@ def start_daemon(
 
 def _answers(host: str) -> bool:
     try:
-        client = docker.APIClient(base_url=host, version="auto", timeout=5)
+        client = docker.APIClient(base_url=host, version=API_VERSION, timeout=5)
+        client.ping()
     except (docker.errors.DockerException, requests.RequestException):
         return False
     client.close()

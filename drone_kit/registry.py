@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import socket
+import ssl
 from dataclasses import dataclass
 
 import requests
@@ -101,14 +103,14 @@ class RegistryClient:
             raise self._fail(response, f"HEAD manifest {name}:{reference}")
         return response.headers["Docker-Content-Digest"]
 
-    def put_manifest(self, name: str, reference: str, manifest: Manifest) -> str:
-        """Store a manifest under a tag or digest; the digest the registry gives it."""
+    def put_manifest(self, name: str, reference: str, manifest: Manifest) -> str | None:
+        """Store a manifest under a tag or digest; the digest the registry says it stored, if it says."""
         response = self._request(
             "PUT", f"/{name}/manifests/{reference}", data=manifest.body, headers={"Content-Type": manifest.media_type}
         )
         if response.status_code != 201:
             raise self._fail(response, f"PUT manifest {name}:{reference}")
-        return response.headers.get("Docker-Content-Digest", manifest.digest)
+        return response.headers.get("Docker-Content-Digest")
 
     def blob(self, name: str, digest: str) -> bytes:
         """A blob's bytes, checked against its digest."""
@@ -118,6 +120,25 @@ class RegistryClient:
         if sha256_digest(response.content) != digest:
             raise RegistryError(f"registry {self.host}: blob {name}@{digest} does not match its digest")
         return response.content
+
+    def upload_blob(self, name: str, data: bytes) -> str:
+        """Store a blob in one request where the registry allows it (else POST, then PUT); its digest."""
+        digest = sha256_digest(data)
+        headers = {"Content-Type": "application/octet-stream"}
+        started = self._request("POST", f"/{name}/blobs/uploads/", params={"digest": digest}, data=data, headers=headers)
+        if started.status_code == 201:
+            return digest
+        if started.status_code != 202 or "Location" not in started.headers:
+            raise self._fail(started, f"POST blob upload to {name}")
+        location = started.headers["Location"]
+        url = location if location.startswith("http") else f"{self.base_url.rsplit('/v2', 1)[0]}{location}"
+        try:
+            finished = self.session.put(url, params={"digest": digest}, data=data, timeout=self.timeout, headers=headers)
+        except requests.ConnectionError as e:
+            raise RegistryError(f"registry {self.host} is unreachable: {type(e).__name__}") from e
+        if finished.status_code != 201:
+            raise self._fail(finished, f"PUT blob {digest} to {name}")
+        return digest
 
     def tags(self, name: str) -> list[str]:
         response = self._request("GET", f"/{name}/tags/list")
@@ -157,16 +178,40 @@ def scheme_rule(host: str, insecure: list[str]) -> str:
     return "https"
 
 
-def probe_scheme(host: str, session: requests.Session | None = None, timeout: float = 5.0) -> str:
-    """"https" if the registry answers /v2/ over TLS, else "http" if it answers in plain HTTP."""
-    session = session or requests.Session()
-    errors = []
-    for scheme in ("https", "http"):
-        try:
-            session.get(f"{scheme}://{host}/v2/", timeout=timeout)
-            return scheme
-        except requests.RequestException as e:
-            errors.append(f"{scheme}: {type(e).__name__}")
-    raise RegistryError(
-        f"registry {host} is unreachable ({', '.join(errors)})", hint="check the registry address and that it is running"
-    )
+def _speaks_tls(hostname: str, port: int, timeout: float) -> bool | None:
+    """Whether a TLS handshake succeeds there (certificates unchecked: only the protocol is
+    asked); None when nothing accepts the connection."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with socket.create_connection((hostname, port), timeout=timeout) as sock:
+            with context.wrap_socket(sock, server_hostname=hostname):
+                return True
+    except ssl.SSLError:
+        return False
+    except OSError:
+        return None
+
+
+def split_host(host: str) -> tuple[str, int | None]:
+    """Pure: ("reg.lab", 5000) for "reg.lab:5000"; the port is None when not given."""
+    hostname, colon, port = host.rpartition(":")
+    if colon and port.isdigit() and (hostname.endswith("]") or ":" not in hostname):
+        return hostname.strip("[]"), int(port)
+    return host.strip("[]"), None
+
+
+def probe_scheme(host: str, timeout: float = 5.0) -> str:
+    """"https" if the registry at `host` speaks TLS, else "http" if it accepts plain connections.
+
+    A TLS handshake alone answers this, so no certificate store is loaded for a plain-HTTP registry.
+    """
+    hostname, port = split_host(host)
+    tls = _speaks_tls(hostname, port or 443, timeout)
+    if tls is None and port is None:
+        tls = False if _speaks_tls(hostname, 80, timeout) is not None else None
+    if tls is None:
+        raise RegistryError(f"registry {host} is unreachable: nothing accepts connections there",
+                            hint="check the registry address and that it is running")
+    return "https" if tls else "http"

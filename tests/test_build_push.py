@@ -51,7 +51,8 @@ def test_builds_once_pushes_once_and_every_tag_has_the_same_digest(
     assert result["repo"] == repo and result["tags"] == ["latest", "v1", "stable"]
     assert result["image"] == f"{repo}@{result['digest']}" and result["commit"] == SHA and result["size"] > 300000
     assert "Warning" not in err
-    assert blob_uploads(registry, name) == 6  # 2 base + 3 app layers + config: once, not once per tag
+    # 2 base + 3 app layers, the built config and the labelled one: once, not once per tag
+    assert blob_uploads(registry, name) == 7
 
     manifest = json.loads(client.manifest(name, result["digest"]).body)
     config = json.loads(client.blob(name, manifest["config"]["digest"]))
@@ -85,7 +86,7 @@ def test_default_tags_card_and_a_rebuild_uploads_only_the_changed_layer(drone_en
     second = read_result(workspace, "image")
     assert second["digest"] != first["digest"]
     assert second["layers"] == {"uploaded": 1, "reused": 4}
-    assert blob_uploads(registry, name) - uploads_before == 2  # the app layer and the new config
+    assert blob_uploads(registry, name) - uploads_before == 3  # the app layer and two small configs
 
 
 def test_skip_existing_only_adds_tags(drone_env, registry, capsys, workspace):

@@ -39,9 +39,8 @@ def multiarch_base(engine, base_image, registry) -> str:
     for arch in ("amd64", "arm64"):
         events = list(engine.client.images.push(name, arch, stream=True, decode=True))
         assert not [e for e in events if "error" in e], events
-        children.append((Platform("linux", arch), client.manifest_digest("base/busybox", arch)))
-    index = client.manifest("base/busybox", publish_index(client, parse_reference(name), children))
-    client.put_manifest("base/busybox", "multi", index)
+        children.append((Platform("linux", arch), client.manifest("base/busybox", arch)))
+    client.put_manifest("base/busybox", "multi", publish_index(client, parse_reference(name), children))
     # By tag: dockerd 20.10 refuses to pull one digest reference for a second platform.
     return f"{name}:multi"
 

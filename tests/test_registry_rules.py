@@ -1,7 +1,7 @@
 import pytest
 
-from drone_kit.engine import daemon_trusts_plain_http, explain_push_error
-from drone_kit.registry import scheme_rule
+from drone_kit.engine import daemon_trusts_plain_http, explain_push_error, is_loopback_registry
+from drone_kit.registry import scheme_rule, split_host
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,21 @@ def test_explain_push_error(message, starts, hint):
     error = explain_push_error(message, "r:1")
     assert error.message.startswith(starts)
     assert hint in error.hint
+
+
+@pytest.mark.parametrize(
+    "host, expected",
+    [("127.0.0.1:5000", True), ("localhost:5000", True), ("[::1]:5000", True), ("127.8.0.1", True),
+     ("192.168.1.70:30500", False), ("registry.lab", False)],
+)
+def test_is_loopback_registry(host, expected):
+    assert is_loopback_registry(host) is expected
+
+
+@pytest.mark.parametrize(
+    "host, expected",
+    [("reg.lab:5000", ("reg.lab", 5000)), ("reg.lab", ("reg.lab", None)), ("[::1]:5000", ("::1", 5000)),
+     ("127.0.0.1", ("127.0.0.1", None))],
+)
+def test_split_host(host, expected):
+    assert split_host(host) == expected
