@@ -205,3 +205,18 @@ def test_by_hand_bad_option_value_names_the_setting(monkeypatch, tmp_path):
     result = CliRunner().invoke(cli, ["build-push", "--repo", "reg.lab/app", "--daemon-timeout", "soon"])
     assert result.exit_code == 2
     assert 'settings.daemon_timeout: expected a duration like 90s or 5m, got "soon"' in result.stderr
+
+
+def test_build_args_from_env_and_no_cache(drone_env, registry, engine, capsys, workspace):
+    name, repo = repo_of(registry)
+    env = {**drone_env, "VERSION": "7.7"}
+    code, out, err = run(env, capsys, repo=repo, build_args_from_env="VERSION")
+    assert code == 0, err
+    first = read_result(workspace, "image")
+    output = engine.client.containers.run(first["image"], ["cat", "/version"], remove=True, network_mode="none")
+    assert output.decode().strip() == "7.7"
+
+    code, out, err = run(env, capsys, repo=repo, build_args_from_env="VERSION", no_cache="true")
+    assert code == 0, err
+    # Without cache the dependency stage runs again and writes new random bytes: 3 new layers.
+    assert read_result(workspace, "image")["layers"] == {"uploaded": 3, "reused": 2}
