@@ -1,0 +1,32 @@
+"""The rollouts recorded on a real cluster (tests/fixtures/k8s-rollouts, copied from
+../shared/fixtures; never edited), and their expected verdicts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures" / "k8s-rollouts"
+EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
+NAMES = sorted(name for name in EXPECTED if not name.startswith("_"))
+# The recordings' reason names, as drone_kit's verdicts name them.
+REASONS = {"image-pull": "image-pull", "crash-loop": "crash-loop", "invalid-image": "invalid-image",
+           "progress-deadline": "progress-deadline"}
+
+
+@dataclass(frozen=True)
+class Row:
+    t: float
+    kind: str
+    type: str
+    object: dict
+
+
+def load(name: str) -> list[Row]:
+    with open(FIXTURES / f"{name}.jsonl") as handle:
+        return [Row(**json.loads(line)) for line in handle]
+
+
+def snapshot_generation(rows: list[Row]) -> int:
+    return next(r.object["metadata"]["generation"] for r in rows if r.kind == "Deployment" and r.type == "SNAPSHOT")
