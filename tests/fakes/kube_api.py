@@ -201,6 +201,7 @@ def _handler(cluster: FakeCluster):
         def _route(self) -> None:
             url = urlparse(self.path)
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+            raw_body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             cluster.requests.append((self.command, self.path, self.headers.get("Content-Type", "")))
             match = PATH.match(url.path)
             if not match:
@@ -212,8 +213,7 @@ def _handler(cluster: FakeCluster):
             if self._fault(verb, f"{plural}/log" if sub else plural, name or ""):
                 return
             if self.command == "PATCH":
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                code, answer = cluster.patch(name, self.headers.get("Content-Type", ""), body)
+                code, answer = cluster.patch(name, self.headers.get("Content-Type", ""), json.loads(raw_body))
                 return self._send(code, answer)
             if sub == "log":
                 text = cluster.logs.get(name, "".join(f"{name} log line {i}\n" for i in range(1, 31)))

@@ -1,0 +1,123 @@
+"""Following rollouts live: one watch per kind (Deployment, ReplicaSets, Pods, Events) feeding the
+pure decisions in `rollout`, a line in the log for each change of state, and a verdict."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Callable
+
+from drone_kit.kube import Kube, follow
+from drone_kit.rollout import Limits, RolloutState, Verdict, current_replicaset, judge, new_pods
+
+POLL = 0.05  # seconds between judgements when nothing arrives: time-based rules need them too
+Log = Callable[[str], None]
+
+
+def label_selector(deployment: dict) -> str:
+    """Pure: the Deployment's selector as a label selector string (matchLabels)."""
+    labels = deployment.get("spec", {}).get("selector", {}).get("matchLabels") or {}
+    return ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
+
+
+def progress_line(state: RolloutState) -> str:
+    """Pure: one line saying where the rollout stands, e.g. "1/2 new pods ready, 2 old pods"."""
+    deployment = state.deployment or {}
+    wanted = deployment.get("spec", {}).get("replicas", 1)
+    pods = new_pods(state)
+    ready = sum(1 for p in pods if any(c.get("type") == "Ready" and c.get("status") == "True"
+                                       for c in p.get("status", {}).get("conditions") or []))
+    current = current_replicaset(state)
+    old = sum(1 for name, p in state.pods.items() if current is None or
+              p["metadata"].get("labels", {}).get("pod-template-hash") !=
+              current["metadata"].get("labels", {}).get("pod-template-hash"))
+    return f"{ready}/{wanted} new pods ready, {old} old pod{'s' if old != 1 else ''}"
+
+
+def pod_line(pod: dict) -> str:
+    """Pure: a new pod's state in a few words, e.g. "waiting: ErrImagePull" or "running, ready"."""
+    statuses = pod.get("status", {}).get("containerStatuses") or []
+    if not statuses:
+        return pod.get("status", {}).get("phase", "Pending").lower()
+    parts = []
+    for status in statuses:
+        name, details = next(iter((status.get("state") or {"unknown": {}}).items()))
+        parts.append(name + (f": {details['reason']}" if details.get("reason") else "") +
+                     (", ready" if status.get("ready") else ""))
+    return "; ".join(parts)
+
+
+class RolloutWatch:
+    """The live state of one Deployment's rollout."""
+
+    def __init__(self, kube: Kube, namespace: str, deployment: dict, log: Log, clock: Callable[[], float]) -> None:
+        self.kube, self.namespace, self.log, self.clock = kube, namespace, log, clock
+        self.name = deployment["metadata"]["name"]
+        self.state = RolloutState(self.name)
+        self.events: queue.Queue = queue.Queue()
+        self.stop = threading.Event()
+        self.failure: Exception | None = None
+        self._said: dict[str, str] = {}
+        selector = label_selector(deployment)
+        for kind, selectors in (("Deployment", {"field_selector": f"metadata.name={self.name}"}),
+                                ("ReplicaSet", {"label_selector": selector}), ("Pod", {"label_selector": selector}),
+                                ("Event", {})):
+            threading.Thread(target=self._follow, args=(kind, selectors), daemon=True).start()
+
+    def _follow(self, kind: str, selectors: dict) -> None:
+        try:
+            for event_type, obj in follow(self.kube, kind, self.namespace, self.stop, **selectors):
+                self.events.put((kind, event_type, obj))
+        except Exception as e:  # the main loop reports it: a watch that cannot run is fatal
+            self.failure = e
+            self.events.put(None)
+
+    def drain(self) -> None:
+        """Apply every event that arrived, saying what changed."""
+        while True:
+            try:
+                item = self.events.get_nowait()
+            except queue.Empty:
+                return
+            if item is None:
+                raise self.failure  # type: ignore[misc]
+            self.state.apply(*item, self.clock())
+
+    def say_changes(self) -> None:
+        lines = {f"pod {p['metadata']['name']}": pod_line(p) for p in new_pods(self.state)}
+        lines["rollout"] = progress_line(self.state)
+        for key, line in lines.items():
+            if self._said.get(key) != line:
+                self._said[key] = line
+                self.log(f"{self.namespace}/{self.name}: " + (line if key == "rollout" else f"{key}: {line}"))
+
+    def close(self) -> None:
+        self.stop.set()
+
+
+def wait_for(watches: list[RolloutWatch], targets: dict[str, int], limits: Limits, timeout: float,
+             clock: Callable[[], float], sleep: Callable[[float], None] = time.sleep) -> dict[str, Verdict]:
+    """Judge each rollout until all succeeded, one failed, or `timeout` passed; the verdicts."""
+    deadline = clock() + timeout
+    verdicts: dict[str, Verdict] = {}
+    while True:
+        for watch in watches:
+            if watch.name in verdicts:
+                continue
+            watch.drain()
+            watch.say_changes()
+            verdict = judge(watch.state, targets[watch.name], limits, clock())
+            if verdict.done:
+                verdicts[watch.name] = verdict
+                if verdict.state == "failed":
+                    return verdicts
+        if len(verdicts) == len(watches):
+            return verdicts
+        if clock() >= deadline:
+            for watch in watches:
+                verdicts.setdefault(watch.name, Verdict(
+                    "failed", "timeout", f"deployment {watch.name} did not finish rolling out within "
+                    f"{timeout:g}s (timeout); {progress_line(watch.state)}"))
+            return verdicts
+        sleep(POLL)
