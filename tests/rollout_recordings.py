@@ -30,3 +30,8 @@ def load(name: str) -> list[Row]:
 
 def snapshot_generation(rows: list[Row]) -> int:
     return next(r.object["metadata"]["generation"] for r in rows if r.kind == "Deployment" and r.type == "SNAPSHOT")
+
+
+def renamed(rows: list[Row], name: str) -> list[Row]:
+    """The same recording for a Deployment called `name` instead of web (names, labels, messages)."""
+    return [Row(**json.loads(json.dumps(row.__dict__).replace("web", name))) for row in rows]

@@ -25,14 +25,21 @@ BASE_TAG = "drone-kit-test/debian-python-docker:bookworm"
 PLUGIN_TAG = "drone-kit-test/build-push:test"
 
 
-@pytest.fixture(scope="module")
-def plugin_image(engine) -> str:
+def import_base(engine) -> str:
+    """The Debian base (python3 + Docker engine) in the test engine, once; its name."""
     rootfs = Path(os.environ.get("DRONE_KIT_TEST_CACHE", Path.home() / ".cache/drone-kit-tests")) / "debian-python-docker.tar"
     if not rootfs.is_file():
         missing(f"{rootfs} is missing: tests/run makes it (tests/stack/make-base-rootfs)")
     if not list((ROOT / "build" / "wheels").glob("*.whl")):
         missing("build/wheels is empty: tests/run fills it (pip wheel --wheel-dir build/wheels . setuptools)")
-    engine.client.api.import_image_from_file(str(rootfs), repository=BASE_TAG.split(":")[0], tag="bookworm")
+    if not engine.client.images.list(name=BASE_TAG):
+        engine.client.api.import_image_from_file(str(rootfs), repository=BASE_TAG.split(":")[0], tag="bookworm")
+    return BASE_TAG
+
+
+@pytest.fixture(scope="module")
+def plugin_image(engine) -> str:
+    import_base(engine)
     engine.client.images.build(
         path=str(ROOT), dockerfile="plugins/build-push/Dockerfile", tag=PLUGIN_TAG, rm=True,
         buildargs={"BASE": BASE_TAG, "PIP_OPTIONS": "--no-index --find-links /src/build/wheels"},

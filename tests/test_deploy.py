@@ -156,3 +156,18 @@ def test_dry_run_changes_nothing(cluster_for, tmp_path, capsys):
     assert code == 0, err
     assert "dryRun=All" in " ".join(p for _, p, _ in cluster.requests)
     assert "dry run: the API server accepted the change" in err
+
+
+def test_when_one_of_several_fails_every_changed_one_rolls_back(tmp_path, capsys):
+    from tests.rollout_recordings import renamed
+
+    cluster = FakeCluster(load("success") + renamed(load("image-pull-missing"), "api"))
+    try:
+        code, out, err = deploy(cluster, tmp_path, capsys, deployment="web,api")
+    finally:
+        cluster.close()
+    result = read_result(tmp_path, "deploy")
+    assert code == 1 and result["outcome"] == "rolled-back"
+    assert "api" in result["failure"]["pod"]
+    rolled_back = [path for method, path, kind in cluster.requests if method == "PATCH" and "json-patch" in kind]
+    assert sorted(p.rsplit("/", 1)[1] for p in rolled_back) == ["api", "web"]

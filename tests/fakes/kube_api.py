@@ -46,6 +46,7 @@ class Faults:
 
 class FakeCluster:
     def __init__(self, rows: list[Row], speed: float = 1.0, logs: dict[str, str] | None = None) -> None:
+        rows = sorted(rows, key=lambda r: r.t)  # several recordings may be merged into one cluster
         self.speed = speed
         self.logs = logs or {}
         self.faults = Faults()
@@ -119,9 +120,10 @@ class FakeCluster:
             deployment = self.current["Deployment"].get(name)
             if deployment is None:
                 return 404, _status(404, "NotFound", f'deployments.apps "{name}" not found')
-            if content_type.startswith("application/strategic-merge-patch") and self.started_at is None:
-                self.started_at = time.monotonic()
-                changed = next(r.object for r in self.pending if r.kind == "Deployment")
+            if content_type.startswith("application/strategic-merge-patch"):
+                if self.started_at is None:
+                    self.started_at = time.monotonic()
+                changed = next(r.object for r in self.pending if r.kind == "Deployment" and r.object["metadata"]["name"] == name)
                 return 200, self._with_version(changed)
             if content_type.startswith("application/json-patch"):
                 return 200, self._rollback(deployment, body)
