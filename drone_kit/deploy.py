@@ -14,11 +14,11 @@ from drone_kit.errors import DroneKitError
 from drone_kit.kube import JSON_PATCH, STRATEGIC_MERGE, Kube, KubeError
 from drone_kit.kubeconfig import api_client
 from drone_kit.plugin import Plugin, PluginRun
-from drone_kit.preflight import check_image_pushed, choose_container, image_to_deploy
+from drone_kit.preflight import check_image_pushed, choose_container, image_to_deploy, previous_template
 from drone_kit.rollout import REVISION, Limits, Verdict
 from drone_kit.results import write_result
 from drone_kit.settings import BOOL, DURATION, INT, LIST, Setting
-from drone_kit.watcher import RolloutWatch, wait_for
+from drone_kit.watcher import RolloutWatch, label_selector, wait_for
 
 SETTINGS = (
     Setting("deployment", LIST, required=True, help="Deployment name, or a list of them (all roll back together)."),
@@ -47,7 +47,7 @@ class Target:
     deployment: dict
     container: str
     from_image: str
-    template: dict
+    template: dict | None  # None when there is nothing to roll back to
     revision: str
     generation: int = 0  # the generation our change made
 
@@ -57,7 +57,7 @@ def run_deploy(run: PluginRun, clock: Callable[[], float] = time.monotonic, slee
     image = image_to_deploy(s["image"], ctx.workspace) if not s["watch_only"] else None
     kube = Kube(api_client(s["kubeconfig"], s["context"], run.environ), run.say, sleep)
     namespace = s["namespace"]
-    targets = [_preflight(kube, namespace, name, s["container"]) for name in s["deployment"]]
+    targets = [_preflight(kube, namespace, name, s["container"], s["watch_only"]) for name in s["deployment"]]
     if image and s["verify_image"]:
         check_image_pushed(image, run.say)
     cause = s["change_cause"] or _change_cause(run)
@@ -94,7 +94,7 @@ def run_deploy(run: PluginRun, clock: Callable[[], float] = time.monotonic, slee
     _report(run, namespace, targets, image, verdicts, outcome, detected, rollback_seconds)
 
 
-def _preflight(kube: Kube, namespace: str, name: str, container: str | None) -> Target:
+def _preflight(kube: Kube, namespace: str, name: str, container: str | None, watch_only: bool) -> Target:
     try:
         deployment = kube.get_deployment(namespace, name)
     except KubeError as e:
@@ -109,6 +109,11 @@ def _preflight(kube: Kube, namespace: str, name: str, container: str | None) -> 
     chosen = choose_container(template, container, name)
     image = next(c["image"] for c in template["spec"]["containers"] if c["name"] == chosen)
     revision = deployment["metadata"].get("annotations", {}).get(REVISION, "")
+    if watch_only:  # the rollout is someone else's: a rollback goes to the revision before it
+        replicasets, _ = kube.list("ReplicaSet", namespace, label_selector=label_selector(deployment))
+        template = previous_template(replicasets, revision)
+        image = next((c["image"] for c in (template or {}).get("spec", {}).get("containers", []) if c["name"] == chosen),
+                     image)
     return Target(name, deployment, chosen, image, copy.deepcopy(template), revision)
 
 
@@ -141,6 +146,10 @@ def _diagnose(run: PluginRun, kube: Kube, namespace: str, watch: RolloutWatch, v
 def _rollback(run, kube, namespace, targets, watches, limits, s, clock, sleep) -> tuple[str, float]:
     started = clock()
     run.say(f"rolling back {', '.join(t.name for t in targets)} to the recorded pod templates")
+    missing = [t.name for t in targets if t.template is None]
+    if missing:
+        run.say(f"ROLLBACK IMPOSSIBLE: no earlier revision of {', '.join(missing)} to go back to")
+        return "rollback-failed", 0.0
     for target in targets:
         patch = [{"op": "replace", "path": "/spec/template", "value": target.template},
                  {"op": "add", "path": "/metadata/annotations/kubernetes.io~1change-cause",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Callable
 
@@ -53,3 +54,18 @@ def check_image_pushed(image: str, log: Callable[[str], None]) -> None:
         raise DroneKitError(f"image {image} is not in its registry: it was never pushed",
                             hint="check settings.image, or the build-push step's tags")
     log(f"image {image} is in its registry ({found})")
+
+
+def previous_template(replicasets: list[dict], revision: str) -> dict | None:
+    """Pure: the pod template of the revision before `revision` (what `kubectl rollout undo`
+    restores), without the controller's pod-template-hash label; None when there is none."""
+    def number(rs: dict) -> int:
+        text = rs["metadata"].get("annotations", {}).get("deployment.kubernetes.io/revision", "0")
+        return int(text) if text.isdigit() else 0
+
+    older = [rs for rs in replicasets if 0 < number(rs) < int(revision or 0)]
+    if not older:
+        return None
+    template = copy.deepcopy(max(older, key=number)["spec"]["template"])
+    template.get("metadata", {}).get("labels", {}).pop("pod-template-hash", None)
+    return template

@@ -171,3 +171,19 @@ def test_when_one_of_several_fails_every_changed_one_rolls_back(tmp_path, capsys
     assert "api" in result["failure"]["pod"]
     rolled_back = [path for method, path, kind in cluster.requests if method == "PATCH" and "json-patch" in kind]
     assert sorted(p.rsplit("/", 1)[1] for p in rolled_back) == ["api", "web"]
+
+
+def test_watch_only_follows_a_rollout_someone_else_started(cluster_for, tmp_path, capsys):
+    cluster = cluster_for("crashloop")
+    cluster.start()
+    time.sleep(0.5)  # the controller has made the new revision
+    code, out, err = deploy(cluster, tmp_path, capsys, watch_only="true")
+    result = read_result(tmp_path, "deploy")
+    assert code == 1 and result["outcome"] == "rolled-back", err
+    assert result["failure"]["reason"] == "crash-loop"
+    strategic = [body for kind, body in cluster.patches if kind.startswith("application/strategic-merge-patch")]
+    assert not strategic
+    (_, rollback), = [(k, b) for k, b in cluster.patches if k.startswith("application/json-patch")]
+    template = rollback[0]["value"]
+    assert template["spec"]["containers"][0]["image"] == "127.0.0.1:5000/demo/web:v1"
+    assert "pod-template-hash" not in template["metadata"]["labels"]

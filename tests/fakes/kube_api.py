@@ -81,6 +81,11 @@ class FakeCluster:
             "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake", "namespace": "demo"}}],
         })
 
+    def start(self) -> None:
+        """Play the recording as if someone else had changed the image (for watch_only)."""
+        with self.condition:
+            self.started_at = time.monotonic()
+
     def close(self) -> None:
         self._stopped.set()
         with self.condition:
