@@ -11,12 +11,13 @@ from typing import Callable
 from drone_kit.card import write_card
 from drone_kit.diagnosis import diagnosis
 from drone_kit.errors import DroneKitError
-from drone_kit.kube import JSON_PATCH, STRATEGIC_MERGE, Kube, KubeError
+from drone_kit.kube import STRATEGIC_MERGE, Kube, KubeError
 from drone_kit.kubeconfig import api_client
 from drone_kit.plugin import Plugin, PluginRun
 from drone_kit.preflight import check_image_pushed, choose_container, image_to_deploy, previous_template
 from drone_kit.rollout import REVISION, Limits, Verdict
 from drone_kit.results import write_result
+from drone_kit.rollback import Restore, roll_back
 from drone_kit.settings import BOOL, DURATION, INT, LIST, Setting
 from drone_kit.watcher import RolloutWatch, label_selector, wait_for
 
@@ -87,7 +88,9 @@ def run_deploy(run: PluginRun, clock: Callable[[], float] = time.monotonic, slee
             _diagnose(run, kube, namespace, watch, failed)
             outcome = "failed"
             if s["rollback"]:
-                outcome, rollback_seconds = _rollback(run, kube, namespace, targets, watches, limits, s, clock, sleep)
+                restores = [Restore(t.name, t.template, t.from_image) for t in targets]
+                outcome, rollback_seconds = roll_back(kube, namespace, restores, limits, s["timeout"].total_seconds(),
+                                                      run.say, clock, sleep, watches)
     finally:
         for watch in watches:
             watch.close()
@@ -141,29 +144,6 @@ def _diagnose(run: PluginRun, kube: Kube, namespace: str, watch: RolloutWatch, v
             run.say(f"(no log lines: {e.message})")
     for line in diagnosis(verdict, watch.state, logs, previous):
         run.say(line)
-
-
-def _rollback(run, kube, namespace, targets, watches, limits, s, clock, sleep) -> tuple[str, float]:
-    started = clock()
-    run.say(f"rolling back {', '.join(t.name for t in targets)} to the recorded pod templates")
-    missing = [t.name for t in targets if t.template is None]
-    if missing:
-        run.say(f"ROLLBACK IMPOSSIBLE: no earlier revision of {', '.join(missing)} to go back to")
-        return "rollback-failed", 0.0
-    for target in targets:
-        patch = [{"op": "replace", "path": "/spec/template", "value": target.template},
-                 {"op": "add", "path": "/metadata/annotations/kubernetes.io~1change-cause",
-                  "value": f"rollback by drone_kit to {target.from_image}"}]
-        target.generation = kube.patch_deployment(namespace, target.name, patch, JSON_PATCH)["metadata"]["generation"]
-    verdicts = wait_for(watches, {t.name: t.generation for t in targets}, limits, s["timeout"].total_seconds(),
-                        clock, sleep)
-    seconds = clock() - started
-    broken = [f"{name}: {v.message}" for name, v in verdicts.items() if v.state != "succeeded"]
-    if broken:
-        run.say("ROLLBACK FAILED: " + "; ".join(broken))
-        return "rollback-failed", seconds
-    run.say(f"rolled back in {seconds:.1f}s: " + ", ".join(f"{t.name} runs {t.from_image} again" for t in targets))
-    return "rolled-back", seconds
 
 
 def _report(run, namespace, targets, image, verdicts, outcome, detected, rollback_seconds) -> None:
