@@ -6,9 +6,10 @@ from drone_kit.buildpush import BUILD_PUSH
 from drone_kit.deploy import DEPLOY
 from drone_kit.errors import DroneKitError
 from drone_kit.plugin import Plugin
+from drone_kit.verify import VERIFY
 from drone_kit.settings import did_you_mean
 
-PLUGINS: dict[str, Plugin] = {plugin.name: plugin for plugin in (BUILD_PUSH, DEPLOY)}
+PLUGINS: dict[str, Plugin] = {plugin.name: plugin for plugin in (BUILD_PUSH, DEPLOY, VERIFY)}
 
 
 def get_plugin(name: str) -> Plugin:
