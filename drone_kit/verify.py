@@ -10,7 +10,7 @@ import requests
 
 from drone_kit.analysis import QueryProgress, http_problems, measure, parse_queries
 from drone_kit.card import write_card
-from drone_kit.errors import DroneKitError
+from drone_kit.errors import DroneKitError, SettingsError
 from drone_kit.kube import Kube
 from drone_kit.kubeconfig import api_client
 from drone_kit.plugin import Plugin, PluginRun
@@ -50,6 +50,8 @@ def run_verify(run: PluginRun, clock: Callable[[], float] = time.monotonic,
                sleep: Callable[[float], None] = time.sleep) -> None:
     s, ctx = run.settings, run.context
     queries = parse_queries(s["queries"] or [])
+    if not (s["url"] or s["version_url"] or queries or s["soak"]):
+        raise SettingsError(["nothing to verify: set settings.url, settings.version_url, settings.queries or settings.soak"])
     if queries and not s["prometheus"]:
         raise DroneKitError("settings.queries needs settings.prometheus", hint="set prometheus: http://prometheus:9090")
     deployed = read_result(ctx.workspace, "deploy")

@@ -1,4 +1,4 @@
-"""The deploy plugin image, built from a locally made base and run as Drone runs it, against
+"""The deploy and verify plugin images, built from a locally made base and run as Drone runs it, against
 the fake Kubernetes API (the step reaches it on the host's loopback)."""
 
 from __future__ import annotations
@@ -38,3 +38,41 @@ def test_deploy_image_rolls_out_against_the_api(engine, tmp_path):
     assert "rolled out in" in logs and "\x1b]1338;" in logs
     assert read_result(Path(tmp_path), "deploy")["outcome"] == "success"
     assert not engine.client.images.get(DEPLOY_TAG).attrs["Config"].get("User")
+
+
+def test_verify_image_checks_a_url(engine, tmp_path):
+    import http.server
+    import threading
+
+    base = import_base(engine)
+    engine.client.images.build(
+        path=str(ROOT), dockerfile="plugins/verify/Dockerfile", tag="drone-kit-test/verify:test", rm=True,
+        buildargs={"BASE": base, "PIP_OPTIONS": "--no-index --find-links /src/build/wheels"},
+    )
+
+    class Hello(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"hello v9")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {"PLUGIN_URL": f"http://127.0.0.1:{server.server_address[1]}/", "PLUGIN_EXPECT_BODY": "hello v9",
+               "PLUGIN_ROLLBACK": "false", "DRONE_WORKSPACE": "/drone/src"}
+        container = engine.client.containers.run(
+            "drone-kit-test/verify:test", environment=env, network_mode="host", detach=True,
+            volumes={str(tmp_path): {"bind": "/drone/src", "mode": "rw"}})
+        try:
+            status = container.wait(timeout=120)["StatusCode"]
+            logs = container.logs().decode(errors="replace")
+        finally:
+            container.remove(force=True)
+    finally:
+        server.shutdown()
+    assert status == 0, logs
+    assert "PASS http http://127.0.0.1:" in logs and read_result(Path(tmp_path), "verify")["outcome"] == "pass"

@@ -161,3 +161,8 @@ def test_a_restart_during_the_soak_fails(tmp_path, capsys):
         cluster.close()
     assert code == 1
     assert "FAIL soak: pod web-55bd5f7bfb-jmdq9 restarted (0 -> 1 restarts)" in err
+
+
+def test_nothing_to_verify_is_an_error(tmp_path, capsys):
+    code, err, result = verify(tmp_path, capsys)
+    assert code == 2 and "Error: nothing to verify: set settings.url" in err and result is None
