@@ -35,3 +35,20 @@ def snapshot_generation(rows: list[Row]) -> int:
 def renamed(rows: list[Row], name: str) -> list[Row]:
     """The same recording for a Deployment called `name` instead of web (names, labels, messages)."""
     return [Row(**json.loads(json.dumps(row.__dict__).replace("web", name))) for row in rows]
+
+
+def first_verdict(name: str, limits=None):
+    """Replays a recording into the pure decisions: (verdict, state, time) at the first row that
+    decides it. Time-based rules are not ticked: this is the first *object* that shows it."""
+    from drone_kit.rollout import Limits, RolloutState, judge
+
+    rows = load(name)
+    state = RolloutState("web")
+    for row in rows:
+        if row.kind == "Mark":
+            continue
+        state.apply(row.kind, "ADDED" if row.type == "SNAPSHOT" else row.type, row.object, row.t)
+        verdict = judge(state, snapshot_generation(rows) + 1, limits or Limits(), row.t)
+        if verdict.done:
+            return verdict, state, row.t
+    raise AssertionError(f"{name}: the recording never decides")

@@ -4,7 +4,6 @@ rollouts recorded on a real cluster, with the rollback and its convergence."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 
 import pytest

@@ -1,19 +1,11 @@
 from drone_kit.diagnosis import container_state, diagnosis, pod_events, registries_yaml_fix
-from drone_kit.rollout import Limits, RolloutState, judge
-from tests.rollout_recordings import EXPECTED, load, snapshot_generation
+from drone_kit.rollout import RolloutState
+from tests.rollout_recordings import EXPECTED, first_verdict
 
 
 def replay_to_verdict(name):
-    rows = load(name)
-    state = RolloutState("web")
-    for row in rows:
-        if row.kind == "Mark":
-            continue
-        state.apply(row.kind, "ADDED" if row.type == "SNAPSHOT" else row.type, row.object, row.t)
-        verdict = judge(state, snapshot_generation(rows) + 1, Limits(), row.t)
-        if verdict.done:
-            return verdict, state
-    raise AssertionError("no verdict")
+    verdict, state, _ = first_verdict(name)
+    return verdict, state
 
 
 def test_http_vs_https_names_the_registry_and_the_registries_yaml_fix():

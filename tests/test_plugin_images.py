@@ -8,7 +8,7 @@ from pathlib import Path
 from drone_kit.results import read_result
 from tests.fakes.kube_api import FakeCluster
 from tests.rollout_recordings import load
-from tests.test_build_push_image import ROOT, import_base
+from tests.test_build_push_image import ROOT, import_base, run_step
 
 DEPLOY_TAG = "drone-kit-test/deploy:test"
 
@@ -24,14 +24,7 @@ def test_deploy_image_rolls_out_against_the_api(engine, tmp_path):
         env = {"PLUGIN_KUBECONFIG": cluster.kubeconfig(), "PLUGIN_NAMESPACE": "demo", "PLUGIN_DEPLOYMENT": "web",
                "PLUGIN_IMAGE": cluster.image, "PLUGIN_VERIFY_IMAGE": "false", "DRONE_WORKSPACE": "/drone/src",
                "DRONE_BUILD_NUMBER": "3", "DRONE_CARD_PATH": "/dev/stdout"}
-        container = engine.client.containers.run(
-            DEPLOY_TAG, environment=env, network_mode="host", detach=True,
-            volumes={str(tmp_path): {"bind": "/drone/src", "mode": "rw"}})
-        try:
-            status = container.wait(timeout=300)["StatusCode"]
-            logs = container.logs().decode(errors="replace")
-        finally:
-            container.remove(force=True)
+        status, logs = run_step(engine, DEPLOY_TAG, tmp_path, env, network_mode="host")
     finally:
         cluster.close()
     assert status == 0, logs
@@ -64,14 +57,7 @@ def test_verify_image_checks_a_url(engine, tmp_path):
     try:
         env = {"PLUGIN_URL": f"http://127.0.0.1:{server.server_address[1]}/", "PLUGIN_EXPECT_BODY": "hello v9",
                "PLUGIN_ROLLBACK": "false", "DRONE_WORKSPACE": "/drone/src"}
-        container = engine.client.containers.run(
-            "drone-kit-test/verify:test", environment=env, network_mode="host", detach=True,
-            volumes={str(tmp_path): {"bind": "/drone/src", "mode": "rw"}})
-        try:
-            status = container.wait(timeout=120)["StatusCode"]
-            logs = container.logs().decode(errors="replace")
-        finally:
-            container.remove(force=True)
+        status, logs = run_step(engine, "drone-kit-test/verify:test", tmp_path, env, network_mode="host")
     finally:
         server.shutdown()
     assert status == 0, logs

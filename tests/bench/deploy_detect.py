@@ -19,9 +19,8 @@ from pathlib import Path
 from drone_kit.deploy import DEPLOY
 from drone_kit.plugin import run_plugin
 from drone_kit.results import read_result
-from drone_kit.rollout import Limits, RolloutState, judge
 from tests.fakes.kube_api import FakeCluster
-from tests.rollout_recordings import EXPECTED, NAMES, load, snapshot_generation
+from tests.rollout_recordings import EXPECTED, NAMES, first_verdict, load
 from tests.stack import netguard
 
 KUBECTL_DEFAULT_DEADLINE = 600.0
@@ -29,15 +28,7 @@ KUBECTL_DEFAULT_DEADLINE = 600.0
 
 def first_showing(name: str) -> float:
     """The time of the first recorded object from which the failure can be decided."""
-    rows = load(name)
-    state = RolloutState("web")
-    for row in rows:
-        if row.kind == "Mark":
-            continue
-        state.apply(row.kind, "ADDED" if row.type == "SNAPSHOT" else row.type, row.object, row.t)
-        if judge(state, snapshot_generation(rows) + 1, Limits(), row.t).state == "failed":
-            return row.t
-    raise SystemExit(f"{name}: the recording never shows a failure")
+    return first_verdict(name)[2]
 
 
 def kubectl_fails_at(name: str) -> float:

@@ -6,13 +6,13 @@ import contextlib
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Iterator
 
 import requests
 import yaml
 
+from tests.stack.processes import stop, wait_until_ready
 from tests.stack.registry import free_port
 
 
@@ -30,24 +30,15 @@ def running_prometheus(binary: str, targets: list[str], ready_timeout: float = 6
                                     f"--storage.tsdb.path={root / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
                                    stdout=handle, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    def ready() -> bool:  # up and scraping every target
+        with contextlib.suppress(requests.RequestException, KeyError, ValueError):
+            answer = requests.get(f"{url}/api/v1/query", params={"query": 'up{job="app"}'}, timeout=2).json()
+            return bool(answer["data"]["result"]) and all(r["value"][1] == "1" for r in answer["data"]["result"])
+        return False
+
     try:
-        deadline = time.monotonic() + ready_timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"prometheus exited with {process.returncode}:\n{log.read_text()[-2000:]}")
-            with contextlib.suppress(requests.RequestException):
-                answer = requests.get(f"{url}/api/v1/query", params={"query": 'up{job="app"}'}, timeout=2).json()
-                if answer["data"]["result"] and all(r["value"][1] == "1" for r in answer["data"]["result"]):
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"prometheus not scraping in {ready_timeout}s:\n{log.read_text()[-2000:]}")
-            time.sleep(0.2)
+        wait_until_ready(process, ready, "prometheus", log, ready_timeout)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         shutil.rmtree(root, ignore_errors=True)

@@ -7,13 +7,14 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 import requests
 import yaml
+
+from tests.stack.processes import stop, wait_until_ready
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -62,23 +63,14 @@ def running_registry(
     log = root / "registry.log"
     with open(log, "wb") as handle:
         process = subprocess.Popen(wrap(binary, "serve", str(root / "config.yml")), stdout=handle, stderr=subprocess.STDOUT)
+    def ready() -> bool:
+        with contextlib.suppress(requests.ConnectionError):
+            return requests.get(f"http://{address}:{port}/v2/", timeout=2).status_code in (200, 401)
+        return False
+
     try:
-        deadline = time.monotonic() + ready_timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"docker-registry exited with {process.returncode}:\n{log.read_text()[-2000:]}")
-            with contextlib.suppress(requests.ConnectionError):
-                if requests.get(f"http://{address}:{port}/v2/", timeout=2).status_code in (200, 401):
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"docker-registry not ready in {ready_timeout}s:\n{log.read_text()[-2000:]}")
-            time.sleep(0.1)
+        wait_until_ready(process, ready, "docker-registry", log, ready_timeout)
         yield Registry(f"{address}:{port}", root, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,30 @@
+"""Service processes of the test stack: waiting until they answer, and stopping them."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable
+
+
+def wait_until_ready(process: subprocess.Popen, ready: Callable[[], bool], what: str, log: Path,
+                     timeout: float) -> None:
+    """Poll `ready` until it says yes; RuntimeError with the log if the process dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} not ready in {timeout}s:\n{log.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it does not end within `timeout`."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
