@@ -15,6 +15,7 @@ from drone_kit.commands import plugin_command
 from drone_kit.docs import settings_markdown, settings_table, update_readme
 from drone_kit.errors import DroneKitError, error_lines
 from drone_kit.plugin import run_plugin
+from drone_kit.shim_cli import shim
 
 
 class Root(click.Group):
@@ -108,6 +109,8 @@ def plugin_readme(plugins_dir: Path, check: bool) -> None:
     if check and stale:
         raise DroneKitError("out of date: " + ", ".join(stale), hint="run `drone_kit plugin readme` and commit the result")
 
+
+cli.add_command(shim)
 
 for _definition in PLUGINS.values():
     cli.add_command(plugin_command(_definition))

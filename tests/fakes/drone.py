@@ -1,0 +1,108 @@
+"""A fake Drone server: `/hook` answering as Drone does (go-scm's Gitea webhook parsing, the
+handler's 200/400 answers), the repository builds API, and repository sync. Can be taken down
+and brought back on the same port, made slow, or made not to know a repository."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+from drone_kit.signatures import gitea_hook_authentic
+from tests.stack.registry import free_port
+
+
+class FakeDrone:
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+        self.port = free_port()
+        self.deliveries: list[dict] = []  # what /hook accepted, in order
+        self.builds: dict[str, list[dict]] = {}
+        self.unknown_repos: set[str] = set()
+        self.syncs = 0
+        self.delay = 0.0
+        self.lock = threading.Lock()
+        self.server: ThreadingHTTPServer | None = None
+        self.up()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def up(self) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler(self))
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def down(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def delivered_ids(self, event: str | None = None) -> list[str]:
+        with self.lock:
+            return [d["delivery"] for d in self.deliveries if event in (None, d["event"])]
+
+
+def _handler(drone: FakeDrone):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def _send(self, code: int, body) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            url = urlparse(self.path)
+            if url.path == "/healthz":
+                return self._send(200, {})
+            parts = url.path.strip("/").split("/")
+            if parts[:2] == ["api", "repos"] and parts[-1] == "builds":
+                with drone.lock:
+                    return self._send(200, list(reversed(drone.builds.get("/".join(parts[2:4]), []))))
+            self._send(404, {"message": "not found"})
+
+        def do_POST(self) -> None:
+            url = urlparse(self.path)
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if url.path == "/api/user/repos":
+                with drone.lock:
+                    drone.syncs += 1
+                    drone.unknown_repos.clear()
+                return self._send(200, [])
+            if url.path != "/hook":
+                return self._send(404, {"message": "not found"})
+            time.sleep(drone.delay)
+            event = self.headers.get("X-Gitea-Event", "")
+            if event not in ("push", "create", "delete", "issues", "issue_comment", "pull_request"):
+                return self._send(200, {})
+            payload = json.loads(body)
+            repo = payload["repository"]["full_name"]
+            with drone.lock:
+                if repo in drone.unknown_repos:
+                    return self._send(400, {"message": "Cannot find repository"})
+            secret = parse_qs(url.query).get("secret", [""])[0]
+            if not gitea_hook_authentic(body, self.headers.get("X-Gitea-Signature", ""), secret, drone.secret):
+                return self._send(400, {"message": "Invalid webhook signature"})
+            with drone.lock:
+                drone.deliveries.append({"delivery": self.headers.get("X-Gitea-Delivery", ""), "repo": repo,
+                                         "event": event, "body": body, "query": url.query,
+                                         "headers": dict(self.headers)})
+                if event == "push":
+                    build = {"number": len(drone.builds.get(repo, [])) + 1, "after": payload.get("after"),
+                             "ref": payload.get("ref")}
+                    drone.builds.setdefault(repo, []).append(build)
+                    return self._send(200, build)
+            self._send(200, None)
+
+    return Handler
