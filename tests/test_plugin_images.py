@@ -62,3 +62,33 @@ def test_verify_image_checks_a_url(engine, tmp_path):
         server.shutdown()
     assert status == 0, logs
     assert "PASS http http://127.0.0.1:" in logs and read_result(Path(tmp_path), "verify")["outcome"] == "pass"
+
+
+def test_shim_image_serves(engine, tmp_path):
+    import requests
+
+    from tests.shim_support import SECRET
+    from tests.stack.registry import free_port
+    from tests.shim_support import wait_for
+
+    base = import_base(engine)
+    engine.client.images.build(
+        path=str(ROOT), dockerfile="plugins/shim/Dockerfile", tag="drone-kit-test/shim:test", rm=True,
+        buildargs={"BASE": base, "PIP_OPTIONS": "--no-index --find-links /src/build/wheels"},
+    )
+    port = free_port()
+    container = engine.client.containers.run(
+        "drone-kit-test/shim:test", ["--listen", f"127.0.0.1:{port}"], network_mode="host", detach=True,
+        environment={"DRONE_KIT_SHIM_DRONE_URL": "http://127.0.0.1:9", "DRONE_KIT_SHIM_HOOK_SECRET": SECRET},
+        volumes={str(tmp_path): {"bind": "/var/lib/drone-kit", "mode": "rw"}})
+    try:
+        def healthy() -> bool:
+            try:
+                return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+            except requests.RequestException:
+                return False
+        wait_for(healthy, timeout=60, what="the shim container")
+    finally:
+        logs = container.logs().decode(errors="replace")
+        container.remove(force=True)
+    assert (tmp_path / "outbox.sqlite").exists(), logs

@@ -234,3 +234,18 @@ def test_fuzzed_hooks_never_crash_the_shim(shim, body, event, signature, query):
     answer = requests.post(f"{shim}/hook", params={"secret": query}, data=body, headers=headers, timeout=5)
     assert answer.status_code in (202, 400, 401, 413)
     assert requests.get(f"{shim}/healthz", timeout=5).status_code == 200
+
+
+def test_a_real_prometheus_scrapes_the_shim(shim, drone):
+    from tests.stack.prometheus import running_prometheus
+    from tests.stack.require import require_binary
+
+    body = push_body("our-task/app", 1)
+    requests.post(f"{shim}/hook", data=body, headers=gitea_headers(body), timeout=5)
+    with running_prometheus(require_binary("prometheus", "prometheus"), [shim.removeprefix("http://")]) as prometheus:
+        def received() -> list:
+            answer = requests.get(f"{prometheus}/api/v1/query", params={"query": "drone_kit_shim_hooks_received_total"},
+                                  timeout=5).json()
+            return answer["data"]["result"]
+        wait_for(lambda: received(), what="the metric in Prometheus")
+        assert received()[0]["metric"]["event"] == "push" and received()[0]["value"][1] == "1"
