@@ -13,7 +13,9 @@ from drone_kit import __version__
 from drone_kit.catalog import PLUGINS, get_plugin
 from drone_kit.commands import plugin_command
 from drone_kit.docs import settings_markdown, settings_table, update_readme
+from drone_kit.drone_yaml import read_drone_yml
 from drone_kit.errors import DroneKitError, error_lines
+from drone_kit.lint import lint, secrets_used
 from drone_kit.plugin import run_plugin
 from drone_kit.shim_cli import shim
 
@@ -114,6 +116,26 @@ cli.add_command(shim)
 
 for _definition in PLUGINS.values():
     cli.add_command(plugin_command(_definition))
+
+
+@cli.command("lint")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), default=".drone.yml")
+@click.option("--secret", "secrets", multiple=True, metavar="NAME",
+              help="A secret the repository has in Drone (repeatable); then every from_secret must be one of them.")
+def lint_command(file: Path, secrets: tuple[str, ...]) -> None:
+    """Check a .drone.yml for what Drone silently ignores: unknown keys, misspelled drone_kit
+    plugin settings, bad setting values, depends_on typos, `paths` conditions, missing secrets."""
+    documents = read_drone_yml(file)
+    problems = lint(documents, PLUGINS, set(secrets) if secrets else None)
+    for problem in problems:
+        click.echo(f"{file}:{problem.line}: {problem.severity}: {problem.message}", err=True)
+    needed = sorted(set().union(*(secrets_used(d.data) for d in documents))) if documents else []
+    if needed and not secrets:
+        click.echo(f"{file}: needs the secrets {', '.join(needed)} (check them with --secret NAME)", err=True)
+    errors = sum(1 for p in problems if p.severity == "error")
+    if errors:
+        raise DroneKitError(f"{file}: {errors} error{'s' if errors != 1 else ''}", hint="each is listed above")
+    click.echo(f"{file}: ok" + (f" ({len(problems)} warnings)" if problems else ""), err=True)
 
 
 def main() -> None:
