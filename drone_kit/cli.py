@@ -14,6 +14,7 @@ from drone_kit.catalog import PLUGINS, get_plugin
 from drone_kit.commands import plugin_command
 from drone_kit.docs import settings_markdown, settings_table, update_readme
 from drone_kit.drone_yaml import read_drone_yml
+from drone_kit.exec_cmd import run_exec
 from drone_kit.errors import DroneKitError, error_lines
 from drone_kit.lint import lint, secrets_used
 from drone_kit.plugin import run_plugin
@@ -136,6 +137,42 @@ def lint_command(file: Path, secrets: tuple[str, ...]) -> None:
     if errors:
         raise DroneKitError(f"{file}: {errors} error{'s' if errors != 1 else ''}", hint="each is listed above")
     click.echo(f"{file}: ok" + (f" ({len(problems)} warnings)" if problems else ""), err=True)
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key:
+            raise DroneKitError(f"{option} {value!r} is not NAME=VALUE", hint=f"e.g. {option} registry_password=…")
+        pairs[key] = text
+    return pairs
+
+
+@cli.command("exec")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), default=".drone.yml")
+@click.option("--pipeline", "pipeline_name", help="Which pipeline of the file (default: the first).")
+@click.option("--secret", "secret_pairs", multiple=True, metavar="NAME=VALUE", help="A secret for from_secret (repeatable).")
+@click.option("--secrets-file", type=click.Path(dir_okay=False, path_type=Path), help="Secrets as NAME=VALUE lines.")
+@click.option("--env", "env_pairs", multiple=True, metavar="NAME=VALUE",
+              help="Set or override a DRONE_* variable (e.g. DRONE_BUILD_EVENT=tag) (repeatable).")
+@click.option("--trusted", is_flag=True, help="Allow privileged steps and host volumes, as a trusted repository.")
+@click.option("--network", type=click.Choice(["bridge", "host"]), default="bridge", show_default=True,
+              help="host: steps reach services on this machine's loopback (a local registry or API).")
+def exec_command(file: Path, pipeline_name: str | None, secret_pairs, secrets_file, env_pairs, trusted: bool,
+                 network: str) -> None:
+    """Run a pipeline of FILE (docker or kubernetes type) on the Docker engine at DOCKER_HOST,
+    the way Drone's runner would: workspace at /drone/src with this checkout, PLUGIN_* from
+    settings, DRONE_* from git, services by name, depends_on, when and trigger conditions."""
+    import docker
+
+    secrets = _pairs(secret_pairs, "--secret")
+    if secrets_file:
+        secrets.update(_pairs(tuple(line for line in secrets_file.read_text().splitlines()
+                                    if line.strip() and not line.startswith("#")), "--secrets-file"))
+    code = run_exec(file, pipeline_name, secrets, _pairs(env_pairs, "--env"), trusted, network == "host",
+                    docker.from_env(), lambda line: click.echo(line, err=True))
+    raise SystemExit(code)
 
 
 def main() -> None:

@@ -64,3 +64,12 @@ def read_drone_yml(path: Path) -> list[Document]:
     except OSError as e:
         raise DroneKitError(f"cannot read {path}: {e.strerror}", hint="give the path of a .drone.yml") from e
     return load_documents(text, str(path))
+
+
+def plain(value):
+    """Pure: the same data with plain dicts instead of Located mappings."""
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
