@@ -5,9 +5,7 @@ engine's socket mounted, once privileged with its own dockerd (docker-in-docker)
 from __future__ import annotations
 
 import json
-import os
 import uuid
-from pathlib import Path
 
 import docker
 import docker.types
@@ -16,35 +14,14 @@ import pytest
 from drone_kit.registry import RegistryClient
 from drone_kit.results import read_result
 from tests.build_push_support import SHA, make_workspace
+from tests.images import project_image, run_step
 from tests.stack import netguard
 from tests.stack.registry import running_registry
-from tests.stack.require import missing, require_binary
-
-ROOT = Path(__file__).resolve().parent.parent
-BASE_TAG = "drone-kit-test/debian-python-docker:bookworm"
-PLUGIN_TAG = "drone-kit-test/build-push:test"
-
-
-def import_base(engine) -> str:
-    """The Debian base (python3 + Docker engine) in the test engine, once; its name."""
-    rootfs = Path(os.environ.get("DRONE_KIT_TEST_CACHE", Path.home() / ".cache/drone-kit-tests")) / "debian-python-docker.tar"
-    if not rootfs.is_file():
-        missing(f"{rootfs} is missing: tests/run makes it (tests/stack/make-base-rootfs)")
-    if not list((ROOT / "build" / "wheels").glob("*.whl")):
-        missing("build/wheels is empty: tests/run fills it (pip wheel --wheel-dir build/wheels . setuptools)")
-    if not engine.client.images.list(name=BASE_TAG):
-        engine.client.api.import_image_from_file(str(rootfs), repository=BASE_TAG.split(":")[0], tag="bookworm")
-    return BASE_TAG
-
+from tests.stack.require import require_binary
 
 @pytest.fixture(scope="module")
 def plugin_image(engine) -> str:
-    import_base(engine)
-    engine.client.images.build(
-        path=str(ROOT), dockerfile="plugins/build-push/Dockerfile", tag=PLUGIN_TAG, rm=True,
-        buildargs={"BASE": BASE_TAG, "PIP_OPTIONS": "--no-index --find-links /src/build/wheels"},
-    )
-    return PLUGIN_TAG
+    return project_image(engine, "build-push")
 
 
 def drone_step_env(repo: str, base: str) -> dict[str, str]:
@@ -53,19 +30,6 @@ def drone_step_env(repo: str, base: str) -> dict[str, str]:
         "DRONE_BUILD_NUMBER": "9", "DRONE_BUILD_EVENT": "push", "DRONE_BRANCH": "main",
         "DRONE_CARD_PATH": "/dev/stdout", "PLUGIN_REPO": repo, "PLUGIN_BUILD_ARGS": json.dumps({"BASE": base}),
     }
-
-
-def run_step(engine, image: str, workspace: Path, env: dict, mount_socket: bool = False, **options) -> tuple[int, str]:
-    """Run the plugin as Drone's runner does; its exit status and log."""
-    volumes = {str(workspace): {"bind": "/drone/src", "mode": "rw"}}
-    if mount_socket:
-        volumes[str(engine.socket)] = {"bind": "/var/run/docker.sock", "mode": "rw"}
-    container = engine.client.containers.run(image, environment=env, volumes=volumes, detach=True, **options)
-    try:
-        status = container.wait(timeout=600)["StatusCode"]
-        return status, container.logs().decode(errors="replace")
-    finally:
-        container.remove(force=True)
 
 
 def test_plugin_image_with_the_engine_socket_mounted(engine, plugin_image, registry, base_image, tmp_path):

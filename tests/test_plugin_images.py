@@ -8,17 +8,13 @@ from pathlib import Path
 from drone_kit.results import read_result
 from tests.fakes.kube_api import FakeCluster
 from tests.rollout_recordings import load
-from tests.test_build_push_image import ROOT, import_base, run_step
+from tests.images import project_image, run_step
 
 DEPLOY_TAG = "drone-kit-test/deploy:test"
 
 
 def test_deploy_image_rolls_out_against_the_api(engine, tmp_path):
-    base = import_base(engine)
-    engine.client.images.build(
-        path=str(ROOT), dockerfile="plugins/deploy/Dockerfile", tag=DEPLOY_TAG, rm=True,
-        buildargs={"BASE": base, "PIP_OPTIONS": "--no-index --find-links /src/build/wheels"},
-    )
+    project_image(engine, "deploy")
     cluster = FakeCluster(load("success"))
     try:
         env = {"PLUGIN_KUBECONFIG": cluster.kubeconfig(), "PLUGIN_NAMESPACE": "demo", "PLUGIN_DEPLOYMENT": "web",
@@ -37,11 +33,7 @@ def test_verify_image_checks_a_url(engine, tmp_path):
     import http.server
     import threading
 
-    base = import_base(engine)
-    engine.client.images.build(
-        path=str(ROOT), dockerfile="plugins/verify/Dockerfile", tag="drone-kit-test/verify:test", rm=True,
-        buildargs={"BASE": base, "PIP_OPTIONS": "--no-index --find-links /src/build/wheels"},
-    )
+    project_image(engine, "verify")
 
     class Hello(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
@@ -71,11 +63,7 @@ def test_shim_image_serves(engine, tmp_path):
     from tests.stack.registry import free_port
     from tests.shim_support import wait_for
 
-    base = import_base(engine)
-    engine.client.images.build(
-        path=str(ROOT), dockerfile="plugins/shim/Dockerfile", tag="drone-kit-test/shim:test", rm=True,
-        buildargs={"BASE": base, "PIP_OPTIONS": "--no-index --find-links /src/build/wheels"},
-    )
+    project_image(engine, "shim")
     port = free_port()
     container = engine.client.containers.run(
         "drone-kit-test/shim:test", ["--listen", f"127.0.0.1:{port}"], network_mode="host", detach=True,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ import yaml
 from tests.shim_support import wait_for
 from tests.stack.processes import stop, wait_until_ready
 from tests.stack.registry import free_port
-from tests.test_build_push_image import ROOT, import_base
+from tests.images import ROOT, sample_app_image
 
 APP = ROOT / "sample-app"
 
@@ -70,12 +69,7 @@ def test_failure_switches(tmp_path):
 
 
 def test_image_builds_from_a_local_base_and_answers(engine, tmp_path):
-    base = import_base(engine)
-    context = tmp_path / "context"
-    shutil.copytree(APP, context)
-    shutil.copytree(ROOT / "build" / "wheels", context / "wheels")
-    image, _ = engine.client.images.build(path=str(context), tag="drone-kit-test/sample-app:test", rm=True, buildargs={
-        "BASE": base, "VERSION": "v9", "COMMIT": "feedbee", "PIP_OPTIONS": "--no-index --find-links /src/wheels"})
+    image = engine.client.images.get(sample_app_image(engine, "v9", "feedbee"))
     assert image.attrs["Config"]["User"] == "10001:10001"
     assert image.attrs["Config"]["Labels"]["org.opencontainers.image.version"] == "v9"
     port = free_port()
