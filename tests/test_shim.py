@@ -19,6 +19,7 @@ from tests.fakes.drone import FakeDrone
 from tests.shim_support import GITEA, SECRET, gitea_headers, push_body, running_shim, wait_for
 
 FIXTURES = ["push-branch.json", "push-tag.json", "create-tag.json"]
+HEADER_TEXT = st.characters(min_codepoint=32, max_codepoint=126)  # what an HTTP client can send in a header
 
 
 @pytest.fixture
@@ -225,12 +226,11 @@ def test_drone_events_feed_metrics_and_grafana(tmp_path, drone):
     assert annotation["tags"] == ["deploy", "our-task/app", "main", "bbbbbbbb"]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.binary(max_size=2000), event=st.text(max_size=30), signature=st.text(max_size=80),
-       query=st.text(max_size=40))
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=2000), event=st.text(alphabet=HEADER_TEXT, max_size=30),
+       signature=st.text(alphabet=HEADER_TEXT, max_size=80), query=st.text(max_size=40))
 def test_fuzzed_hooks_never_crash_the_shim(shim, body, event, signature, query):
-    headers = {"X-Gitea-Event": event.encode("ascii", "ignore").decode().strip(),
-               "X-Gitea-Signature": signature.encode("ascii", "ignore").decode().strip()}
+    headers = {"X-Gitea-Event": event.strip(), "X-Gitea-Signature": signature.strip()}
     answer = requests.post(f"{shim}/hook", params={"secret": query}, data=body, headers=headers, timeout=5)
     assert answer.status_code in (202, 400, 401, 413)
     assert requests.get(f"{shim}/healthz", timeout=5).status_code == 200
