@@ -2,7 +2,7 @@
 
 Drone's answers (go-scm / drone handler/api): 2xx → delivered; 5xx, 429 or no answer → retry with
 exponential backoff and jitter; 400 "Cannot find repository" → retry after asking Drone to sync
-repositories when auto_activate is on, else failed; any other 4xx → failed, with Drone's answer.
+repositories and activate this one when auto_activate is on, else failed; any other 4xx → failed, with Drone's answer.
 """
 
 from __future__ import annotations
@@ -77,20 +77,25 @@ class Relay:
             self.log(f"hook {hook.id} ({hook.repo}, {hook.event}) failed: HTTP {status}: {text.strip()}")
         else:
             if outcome == "sync":
-                self._sync_repos()
+                self._activate(hook.repo)
             delay = backoff(hook.attempts + 1, self.retry_base, self.retry_max)
             self.outbox.retry(hook.id, now + delay, text if status is None else f"HTTP {status}: {text}")
         self.on_result(hook, outcome, now)
         return outcome
 
-    def _sync_repos(self) -> None:
+    def _activate(self, repo: str) -> None:
+        """Ask Drone to sync its repository list from Gitea, then to activate `repo`."""
         if not self.drone_token:
+            self.log(f"cannot activate {repo}: no Drone token (--drone-token)")
             return
-        try:
-            self.session.post(f"{self.drone_url}/api/user/repos", headers={"Authorization": f"Bearer {self.drone_token}"},
-                              timeout=self.timeout)
-        except requests.RequestException as e:
-            self.log(f"asking Drone to sync repositories failed: {type(e).__name__}")
+        headers = {"Authorization": f"Bearer {self.drone_token}"}
+        for method, path in (("POST", "/api/user/repos"), ("POST", f"/api/repos/{repo}")):
+            try:
+                answer = self.session.request(method, f"{self.drone_url}{path}", headers=headers, timeout=self.timeout)
+                if answer.status_code >= 400:
+                    self.log(f"Drone answered {answer.status_code} to {method} {path}: {answer.text[:200].strip()}")
+            except requests.RequestException as e:
+                self.log(f"{method} {path} to Drone failed: {type(e).__name__}")
 
     def _recover(self) -> None:
         """A hook that was being sent when the shim stopped may have reached Drone: if Drone shows

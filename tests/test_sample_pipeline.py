@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import yaml
 
 from drone_kit.exec_cmd import run_exec
 from drone_kit.registry import RegistryClient
-from drone_kit.results import read_result
 from tests.fakes.kube_api import FakeCluster
 from tests.images import ROOT, import_base, project_image, sample_app_image
 from tests.rollout_recordings import load

@@ -166,13 +166,26 @@ def test_cannot_find_repository_fails_then_replays(tmp_path, drone):
         wait_for(lambda: len(drone.deliveries) == 1, what="the replayed hook")
 
 
-def test_auto_activate_syncs_and_retries(tmp_path, drone):
+def test_auto_activate_syncs_activates_and_retries(tmp_path, drone):
     drone.unknown_repos.add("team/new")
     with running_shim(tmp_path, drone.url, drone_token="admin-token", auto_activate="true") as shim:
         body = push_body("team/new", 1)
         requests.post(f"{shim}/hook", data=body, headers=gitea_headers(body), timeout=5)
-        wait_for(lambda: len(drone.deliveries) == 1, what="delivery after a sync")
-    assert drone.syncs >= 1
+        wait_for(lambda: len(drone.deliveries) == 1, what="delivery after activation")
+    assert drone.syncs >= 1 and drone.activated == ["team/new"]
+
+
+def test_a_slow_drone_does_not_slow_gitea_down(tmp_path, drone):
+    drone.delay = 2.0  # Drone handles a hook synchronously: slow on a Raspberry Pi
+    with running_shim(tmp_path, drone.url) as shim:
+        took = []
+        for n in range(3):
+            body = push_body("team/app", n)
+            started = time.monotonic()
+            assert requests.post(f"{shim}/hook", data=body, headers=gitea_headers(body), timeout=5).status_code == 202
+            took.append(time.monotonic() - started)
+        assert max(took) < 0.5  # Gitea's delivery timeout is 5 s
+        wait_for(lambda: len(drone.deliveries) == 3, timeout=30, what="all three, one after another")
 
 
 def drone_event(build: dict, secret: str = "wh-secret") -> tuple[bytes, dict]:

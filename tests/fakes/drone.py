@@ -22,6 +22,7 @@ class FakeDrone:
         self.builds: dict[str, list[dict]] = {}
         self.unknown_repos: set[str] = set()
         self.syncs = 0
+        self.activated: list[str] = []
         self.delay = 0.0
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
@@ -78,8 +79,13 @@ def _handler(drone: FakeDrone):
             if url.path == "/api/user/repos":
                 with drone.lock:
                     drone.syncs += 1
-                    drone.unknown_repos.clear()
                 return self._send(200, [])
+            if url.path.startswith("/api/repos/"):  # activation: Drone then knows the repository
+                repo = url.path.removeprefix("/api/repos/")
+                with drone.lock:
+                    drone.activated.append(repo)
+                    drone.unknown_repos.discard(repo)
+                return self._send(200, {"slug": repo, "active": True})
             if url.path != "/hook":
                 return self._send(404, {"message": "not found"})
             time.sleep(drone.delay)
