@@ -27,12 +27,20 @@ def import_base(engine) -> str:
     return BASE_TAG
 
 
+# Images whose Dockerfile starts from another of ours (its context is then its own folder).
+BUILT_ON = {"verify": "deploy", "shim": "deploy"}
+
+
 def project_image(engine, name: str) -> str:
-    """plugins/<name>/Dockerfile built offline from the repository; its tag."""
+    """plugins/<name>/Dockerfile built offline; its tag."""
     tag = f"drone-kit-test/{name}:test"
     if not engine.client.images.list(name=tag):
-        engine.client.images.build(path=str(ROOT), dockerfile=f"plugins/{name}/Dockerfile", tag=tag, rm=True,
-                                   buildargs={"BASE": import_base(engine), "PIP_OPTIONS": OFFLINE})
+        if name in BUILT_ON:
+            engine.client.images.build(path=str(ROOT / "plugins" / name), tag=tag, rm=True,
+                                       buildargs={"BASE": project_image(engine, BUILT_ON[name])})
+        else:
+            engine.client.images.build(path=str(ROOT), dockerfile=f"plugins/{name}/Dockerfile", tag=tag, rm=True,
+                                       buildargs={"BASE": import_base(engine), "PIP_OPTIONS": OFFLINE})
     return tag
 
 
