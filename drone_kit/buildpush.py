@@ -284,7 +284,7 @@ def _finish(run: PluginRun, plan: Plan, registry: RegistryClient, image: Manifes
         "layers": layers or {"uploaded": 0, "reused": 0},
     }
     write_result(run.context.workspace, "image", result)
-    write_card(run.context.card_path, "image", result, run.stdout)
+    write_card(run.context.card_path, "image", result, run.stdout, run.context.cards_url)
     run.say(f"{plan.ref.name}@{image.digest} tagged {', '.join(plan.tags)}")
 
 

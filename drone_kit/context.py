@@ -50,6 +50,7 @@ class BuildContext:
     build_link: str = ""
     workspace: Path = Path(".")
     card_path: str = ""
+    cards_url: str = ""  # where the card templates are served (DRONE_KIT_CARDS_URL)
     semver: Semver | None = None
 
     @property
@@ -90,5 +91,6 @@ def read_context(environ: Mapping[str, str], cwd: Path) -> BuildContext:
         build_link=env("DRONE_BUILD_LINK"),
         workspace=Path(env("DRONE_WORKSPACE") or cwd),
         card_path=env("DRONE_CARD_PATH"),
+        cards_url=env("DRONE_KIT_CARDS_URL"),
         semver=parse_semver(env("DRONE_SEMVER") or tag) if tag else None,
     )

@@ -160,7 +160,8 @@ def _report(run, namespace, targets, image, verdicts, outcome, detected, rollbac
                                                 "container": failed.container, "exit_code": failed.exit_code},
     }
     write_result(run.context.workspace, "deploy", result)
-    write_card(run.context.card_path, "deploy", {k: v for k, v in result.items() if k != "deployments"}, run.stdout)
+    card = {k: v for k, v in result.items() if k != "deployments"}
+    write_card(run.context.card_path, "deploy", card, run.stdout, run.context.cards_url)
     if outcome == "success":
         run.say(f"rolled out in {detected:.1f}s: " + ", ".join(f"{namespace}/{t.name}" for t in targets))
         return

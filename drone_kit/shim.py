@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from drone_kit.builds import BuildFacts, build_facts
+from drone_kit.card_templates import template
 from drone_kit.errors import DroneKitError
 from drone_kit.outbox import Outbox
 from drone_kit.relay import Relay
@@ -125,6 +126,12 @@ def create_app(config: ShimConfig, clock: Callable[[], float] = time.time) -> St
         metrics.oldest.set(clock() - oldest if oldest else 0)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    async def card(request: Request) -> JSONResponse:
+        found = template(request.path_params["kind"])
+        if found is None:
+            return JSONResponse({"message": "no such card"}, status_code=404)
+        return JSONResponse(found, headers={"Access-Control-Allow-Origin": "*"})  # fetched by Drone's UI
+
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True})
 
@@ -144,7 +151,7 @@ def create_app(config: ShimConfig, clock: Callable[[], float] = time.time) -> St
     return Starlette(routes=[
         Route("/hook", hook, methods=["POST"]), Route("/drone/events", drone_events, methods=["POST"]),
         Route("/deliveries", deliveries), Route("/metrics", prometheus), Route("/healthz", healthz),
-        Route("/readyz", readyz),
+        Route("/readyz", readyz), Route("/cards/{kind}.json", card),
     ], lifespan=lifespan)
 
 

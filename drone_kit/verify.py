@@ -70,7 +70,7 @@ def run_verify(run: PluginRun, clock: Callable[[], float] = time.monotonic,
     if outcome == "fail" and s["rollback"]:
         result["rollback"] = _roll_back(run, kube, deployed, clock, sleep)
     write_result(ctx.workspace, "verify", result)
-    write_card(ctx.card_path, "verify", result, run.stdout)
+    write_card(ctx.card_path, "verify", result, run.stdout, ctx.cards_url)
     if outcome == "pass":
         run.say(f"verified: {len(checks)} checks passed")
         return

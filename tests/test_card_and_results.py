@@ -17,7 +17,21 @@ def test_card_on_stdout_uses_the_runner_escape_sequence():
     assert match, repr(out.getvalue())
     document = json.loads(base64.b64decode(match.group(1)))
     assert document == card_document("image", {"digest": "sha256:abc"})
-    assert document["data"] == {"digest": "sha256:abc"} and document["schema"].endswith("/image.json")
+    assert document["data"] == {"digest": "sha256:abc"}
+    assert document["schema"] == "https://drone-kit.invalid/cards/image.json"
+
+
+def test_card_schema_points_at_the_served_templates():
+    assert card_document("deploy", {}, "http://192.168.1.201/cards/")["schema"] == "http://192.168.1.201/cards/deploy.json"
+
+
+@pytest.mark.parametrize("kind", ["image", "deploy", "verify"])
+def test_every_card_kind_has_a_template(kind):
+    from drone_kit.card_templates import template
+
+    card = template(kind)
+    assert card["type"] == "AdaptiveCard" and card["body"][0]["type"] == "TextBlock"
+    assert template("nope") is None
 
 
 def test_card_to_a_file_path_writes_json(tmp_path):

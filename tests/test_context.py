@@ -16,6 +16,7 @@ DRONE_TAG_BUILD = {
     "DRONE_BUILD_LINK": "http://drone.lab/our-task/nginx-demo/17",
     "DRONE_WORKSPACE": "/drone/src",
     "DRONE_CARD_PATH": "/dev/stdout",
+    "DRONE_KIT_CARDS_URL": "http://shim.lab/cards",
 }
 
 
@@ -33,6 +34,7 @@ def test_reads_drone_build_context():
         build_link="http://drone.lab/our-task/nginx-demo/17",
         workspace=Path("/drone/src"),
         card_path="/dev/stdout",
+        cards_url="http://shim.lab/cards",
         semver=Semver(1, 4, 2),
     )
     assert (context.repo_owner, context.repo_name, context.short_sha) == ("our-task", "nginx-demo", "4f1c2a9e")

@@ -262,3 +262,10 @@ def test_a_real_prometheus_scrapes_the_shim(shim, drone):
             return answer["data"]["result"]
         wait_for(lambda: received(), what="the metric in Prometheus")
         assert received()[0]["metric"]["event"] == "push" and received()[0]["value"][1] == "1"
+
+
+def test_card_templates_are_served_for_drones_ui(shim):
+    card = requests.get(f"{shim}/cards/deploy.json", timeout=5)
+    assert card.status_code == 200 and card.json()["type"] == "AdaptiveCard"
+    assert card.headers["Access-Control-Allow-Origin"] == "*"
+    assert requests.get(f"{shim}/cards/nope.json", timeout=5).status_code == 404
