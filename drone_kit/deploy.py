@@ -76,7 +76,7 @@ def run_deploy(run: PluginRun, clock: Callable[[], float] = time.monotonic, slee
         run.say("dry run: the API server accepted the change; nothing was rolled out")
         return
     limits = Limits(max_restarts=s["max_restarts"], ready_timeout=s["ready_timeout"].total_seconds())
-    watches = [RolloutWatch(kube, namespace, t.deployment, run.say, clock) for t in targets]
+    watches = [RolloutWatch(kube, namespace, t.deployment, run.say, clock, run.status) for t in targets]
     try:
         verdicts = wait_for(watches, {t.name: t.generation for t in targets}, limits, s["timeout"].total_seconds(),
                             clock, sleep)

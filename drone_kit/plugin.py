@@ -16,6 +16,7 @@ from typing import IO, Any, Callable, Iterator, Mapping
 from drone_kit.context import BuildContext, read_context
 from drone_kit.errors import DroneKitError, error_lines
 from drone_kit.masking import Masker, MaskingStream
+from drone_kit.progress import StatusLines
 from drone_kit.settings import Setting, parse_settings, read_raw
 
 UNEXPECTED_ERROR_EXIT = 70
@@ -43,11 +44,18 @@ class PluginRun:
     stderr: IO[str]  # the human log
     environ: Mapping[str, str] = field(default_factory=dict)
     masker: Masker = field(default_factory=Masker)
+    lines: StatusLines | None = None
+
+    def __post_init__(self) -> None:
+        self.lines = self.lines or StatusLines(self.stderr)
 
     def say(self, message: str) -> None:
         """One line in the build log."""
-        self.stderr.write(message + "\n")
-        self.stderr.flush()
+        self.lines.event(message)
+
+    def status(self, key: str, message: str) -> None:
+        """Where something long stands: a line when it changes; live on a terminal."""
+        self.lines.status(key, message)
 
 
 @contextlib.contextmanager
@@ -83,7 +91,11 @@ def run_plugin(
             for warning in raw.warnings:
                 err.write(f"Warning: {warning}\n")
             settings = parse_settings(list(plugin.settings), raw.values, context.workspace)
-            plugin.run(PluginRun(plugin, settings, context, out, err, environ, masker))
+            run = PluginRun(plugin, settings, context, out, err, environ, masker)
+            try:
+                plugin.run(run)
+            finally:
+                run.lines.finish()
             return 0
         except DroneKitError as e:
             err.write("\n".join(error_lines(e)) + "\n")

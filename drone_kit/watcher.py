@@ -51,8 +51,10 @@ def pod_line(pod: dict) -> str:
 class RolloutWatch:
     """The live state of one Deployment's rollout."""
 
-    def __init__(self, kube: Kube, namespace: str, deployment: dict, log: Log, clock: Callable[[], float]) -> None:
+    def __init__(self, kube: Kube, namespace: str, deployment: dict, log: Log, clock: Callable[[], float],
+                 status: Callable[[str, str], None] | None = None) -> None:
         self.kube, self.namespace, self.log, self.clock = kube, namespace, log, clock
+        self.status = status or (lambda key, line: log(line))
         self.name = deployment["metadata"]["name"]
         self.state = RolloutState(self.name)
         self.events: queue.Queue = queue.Queue()
@@ -85,12 +87,13 @@ class RolloutWatch:
             self.state.apply(*item, self.clock())
 
     def say_changes(self) -> None:
-        lines = {f"pod {p['metadata']['name']}": pod_line(p) for p in new_pods(self.state)}
-        lines["rollout"] = progress_line(self.state)
-        for key, line in lines.items():
-            if self._said.get(key) != line:
-                self._said[key] = line
-                self.log(f"{self.namespace}/{self.name}: " + (line if key == "rollout" else f"{key}: {line}"))
+        """A line for each new pod whose state changed; the rollout's progress as a status."""
+        for pod in new_pods(self.state):
+            name, line = pod["metadata"]["name"], pod_line(pod)
+            if self._said.get(name) != line:
+                self._said[name] = line
+                self.log(f"{self.namespace}/{self.name}: pod {name}: {line}")
+        self.status(f"{self.namespace}/{self.name}", f"{self.namespace}/{self.name}: {progress_line(self.state)}")
 
     def close(self) -> None:
         self.stop.set()

@@ -1,0 +1,41 @@
+"""Output for long work: in a build log, one line per change of state and nothing else; on a
+terminal, the same lines plus the current status redrawn in place on the last line."""
+
+from __future__ import annotations
+
+from typing import IO
+
+CLEAR_LINE = "\r\x1b[K"
+
+
+class StatusLines:
+    def __init__(self, stream: IO[str], live: bool | None = None) -> None:
+        self.stream = stream
+        self.live = stream.isatty() if live is None else live
+        self.statuses: dict[str, str] = {}
+
+    def _status_text(self) -> str:
+        return " | ".join(self.statuses.values())
+
+    def event(self, line: str) -> None:
+        """A line that stays."""
+        if self.live and self.statuses:
+            self.stream.write(CLEAR_LINE + line + "\n" + self._status_text())
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def status(self, key: str, line: str) -> None:
+        """The current state of `key`: logged when it changes; redrawn in place on a terminal."""
+        if self.statuses.get(key) == line:
+            return
+        self.statuses[key] = line
+        self.stream.write(CLEAR_LINE + self._status_text() if self.live else line + "\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        """Leave the last status on its own line (a terminal's cursor goes to the next one)."""
+        if self.live and self.statuses:
+            self.stream.write("\n")
+            self.stream.flush()
+        self.statuses.clear()
