@@ -34,8 +34,8 @@ class StatusLines:
         self.stream.flush()
 
     def finish(self) -> None:
-        """Leave the last status on its own line (a terminal's cursor goes to the next one)."""
+        """The work is over: a terminal's status line is cleared (the last events say how it ended)."""
         if self.live and self.statuses:
-            self.stream.write("\n")
+            self.stream.write(CLEAR_LINE)
             self.stream.flush()
         self.statuses.clear()

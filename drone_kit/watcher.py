@@ -86,8 +86,12 @@ class RolloutWatch:
                 raise self.failure  # type: ignore[misc]
             self.state.apply(*item, self.clock())
 
-    def say_changes(self) -> None:
-        """A line for each new pod whose state changed; the rollout's progress as a status."""
+    def say_changes(self, target_generation: int) -> None:
+        """A line for each new pod whose state changed; the rollout's progress as a status.
+        Until the controller has seen our change, the "current" pods are still the old ones."""
+        deployment = self.state.deployment or {}
+        if (deployment.get("status", {}).get("observedGeneration") or 0) < target_generation:
+            return
         for pod in new_pods(self.state):
             name, line = pod["metadata"]["name"], pod_line(pod)
             if self._said.get(name) != line:
@@ -109,7 +113,7 @@ def wait_for(watches: list[RolloutWatch], targets: dict[str, int], limits: Limit
             if watch.name in verdicts:
                 continue
             watch.drain()
-            watch.say_changes()
+            watch.say_changes(targets[watch.name])
             verdict = judge(watch.state, targets[watch.name], limits, clock())
             if verdict.done:
                 verdicts[watch.name] = verdict

@@ -22,7 +22,7 @@ def test_on_a_terminal_the_status_is_redrawn_in_place():
     lines.event("pod a: running")
     lines.finish()
     assert out.getvalue() == (f"{CLEAR_LINE}0/2 ready{CLEAR_LINE}0/2 ready | 1/1 ready"
-                              f"{CLEAR_LINE}pod a: running\n0/2 ready | 1/1 ready\n")
+                              f"{CLEAR_LINE}pod a: running\n0/2 ready | 1/1 ready{CLEAR_LINE}")
 
 
 def test_a_terminal_is_detected():
