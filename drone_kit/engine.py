@@ -15,6 +15,7 @@ import docker.errors
 import requests
 
 from drone_kit.errors import DroneKitError
+from drone_kit.registry import split_host
 from drone_kit.streams import BuildProgress, PushProgress
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
@@ -39,7 +40,7 @@ def connect(environ: Mapping[str, str], timeout: float = 600) -> docker.APIClien
 
 def is_loopback_registry(host: str) -> bool:
     """Pure: whether a registry host is on loopback, which every engine reaches over plain HTTP."""
-    hostname = host.rsplit(":", 1)[0].strip("[]") if ":" in host else host
+    hostname = split_host(host)[0]
     try:
         return hostname == "localhost" or ipaddress.ip_address(hostname).is_loopback
     except ValueError:
@@ -57,9 +58,8 @@ def daemon_trusts_plain_http(info: Mapping, host: str) -> bool:
     index = (registry_config.get("IndexConfigs") or {}).get(host)
     if index is not None:
         return not index.get("Secure", True)
-    hostname = host.rsplit(":", 1)[0].strip("[]") if ":" in host else host
     try:
-        address = ipaddress.ip_address(hostname)
+        address = ipaddress.ip_address(split_host(host)[0])
     except ValueError:
         return False
     return any(address in ipaddress.ip_network(cidr) for cidr in registry_config.get("InsecureRegistryCIDRs") or [])

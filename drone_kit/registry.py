@@ -166,7 +166,7 @@ def scheme_rule(host: str, insecure: list[str]) -> str:
     listed = listed_insecure(insecure)
     if not listed:
         return _INSECURE_WORDS[insecure[0].strip().lower()] if insecure else "probe"
-    hostname = host.rsplit(":", 1)[0].strip("[]") if host.count(":") == 1 or host.startswith("[") else host
+    hostname = split_host(host)[0]
     for entry in (word.strip().lower() for word in listed):
         if entry in (host.lower(), hostname.lower()):
             return "http"

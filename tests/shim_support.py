@@ -12,10 +12,9 @@ import uuid
 from pathlib import Path
 from typing import Iterator
 
-import requests
 
 from drone_kit.signatures import gitea_signature
-from tests.stack.processes import stop, wait_until_ready
+from tests.stack.processes import answers, stop, wait_until_ready
 from tests.stack.registry import free_port
 
 GITEA = Path(__file__).parent / "fixtures" / "gitea"
@@ -34,13 +33,8 @@ def running_shim(tmp: Path, drone_url: str, port: int | None = None, **options: 
                                    env=env, stdout=handle, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
 
-    def ready() -> bool:
-        with contextlib.suppress(requests.RequestException):
-            return requests.get(f"{url}/healthz", timeout=1).status_code == 200
-        return False
-
     try:
-        wait_until_ready(process, ready, "the shim", log, 30)
+        wait_until_ready(process, lambda: answers(f"{url}/healthz"), "the shim", log, 30)
         yield url
     finally:
         if process.poll() is None:

@@ -57,9 +57,8 @@ def test_verify_image_checks_a_url(engine, tmp_path):
 
 
 def test_shim_image_serves(engine, tmp_path):
-    import requests
-
     from tests.shim_support import SECRET
+    from tests.stack.processes import answers
     from tests.stack.registry import free_port
     from tests.shim_support import wait_for
 
@@ -70,12 +69,7 @@ def test_shim_image_serves(engine, tmp_path):
         environment={"DRONE_KIT_SHIM_DRONE_URL": "http://127.0.0.1:9", "DRONE_KIT_SHIM_HOOK_SECRET": SECRET},
         volumes={str(tmp_path): {"bind": "/var/lib/drone-kit", "mode": "rw"}})
     try:
-        def healthy() -> bool:
-            try:
-                return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-            except requests.RequestException:
-                return False
-        wait_for(healthy, timeout=60, what="the shim container")
+        wait_for(lambda: answers(f"http://127.0.0.1:{port}/healthz"), timeout=60, what="the shim container")
     finally:
         logs = container.logs().decode(errors="replace")
         container.remove(force=True)

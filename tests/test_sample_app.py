@@ -14,7 +14,7 @@ import requests
 import yaml
 
 from tests.shim_support import wait_for
-from tests.stack.processes import stop, wait_until_ready
+from tests.stack.processes import answers, stop, wait_until_ready
 from tests.stack.registry import free_port
 from tests.images import ROOT, sample_app_image
 
@@ -30,13 +30,8 @@ def serving(tmp_path: Path, **env: str):
                                    env={**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **env})
     url = f"http://127.0.0.1:{port}"
 
-    def up() -> bool:
-        with contextlib.suppress(requests.ConnectionError):
-            return requests.get(f"{url}/healthz", timeout=1).status_code == 200
-        return False
-
     try:
-        wait_until_ready(process, up, "sample-app", log, 20)
+        wait_until_ready(process, lambda: answers(f"{url}/healthz"), "sample-app", log, 20)
         yield url
     finally:
         stop(process)
@@ -78,14 +73,12 @@ def test_image_builds_from_a_local_base_and_answers(engine, tmp_path):
     try:
         url = f"http://127.0.0.1:{port}"
 
-        def answers() -> bool:
+        def serving() -> bool:
             container.reload()
             assert container.status == "running", container.logs().decode()
-            with contextlib.suppress(requests.ConnectionError):
-                return requests.get(f"{url}/version", timeout=1).status_code == 200
-            return False
+            return answers(f"{url}/version")
 
-        wait_for(answers, timeout=30, what="the sample app's container")
+        wait_for(serving, timeout=30, what="the sample app's container")
         assert requests.get(f"{url}/version", timeout=5).text.strip() == "v9"
     finally:
         container.remove(force=True)

@@ -13,12 +13,14 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import docker
+
+from drone_kit.engine import API_VERSION
+from tests.stack.processes import wait_until_ready
 
 RUNTIME_NAME = "dk-test-runc"
 WRAPPER_SOURCE = Path(__file__).with_name("runtime-wrapper.py")
@@ -68,29 +70,23 @@ def running_engine(
     ]
     with open(log, "wb") as log_handle:
         process = subprocess.Popen(command, stdout=log_handle, stderr=subprocess.STDOUT, start_new_session=True)
-    client = None
+    # A pinned API version: asking the engine for its version would connect before it is up.
+    client = docker.DockerClient(base_url=f"unix://{sock}", version=API_VERSION, timeout=300)
+
+    def ready() -> bool:
+        try:
+            return sock.exists() and client.ping()
+        except docker.errors.DockerException:
+            return False
+
     try:
-        deadline = time.monotonic() + ready_timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"dockerd exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-            if sock.exists():
-                try:
-                    client = docker.DockerClient(base_url=f"unix://{sock}", timeout=300)
-                    client.ping()
-                    break
-                except docker.errors.DockerException:
-                    pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"dockerd not ready in {ready_timeout}s:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.2)
+        wait_until_ready(process, ready, "dockerd", log, ready_timeout)
         yield Engine(root, sock, client, log)
     finally:
-        if client is not None:
-            with contextlib.suppress(Exception):
-                for container in client.containers.list(all=True):
-                    container.remove(force=True)
-            client.close()
+        with contextlib.suppress(Exception):
+            for container in client.containers.list(all=True):
+                container.remove(force=True)
+        client.close()
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=30)

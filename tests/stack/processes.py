@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
 from pathlib import Path
 from typing import Callable
+
+import requests
 
 
 def wait_until_ready(process: subprocess.Popen, ready: Callable[[], bool], what: str, log: Path,
@@ -28,3 +31,10 @@ def stop(process: subprocess.Popen, timeout: float = 10) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def answers(url: str, status: int = 200) -> bool:
+    """Whether a GET of `url` gets `status` now (False while nothing listens)."""
+    with contextlib.suppress(requests.RequestException):
+        return requests.get(url, timeout=1).status_code == status
+    return False
