@@ -5,6 +5,8 @@ Anything else that escapes is a bug, and the CLI shows its traceback only with -
 
 from __future__ import annotations
 
+import difflib
+
 
 class DroneKitError(Exception):
     """An expected failure: bad input, an unreachable service, a refused request."""
@@ -36,3 +38,9 @@ def error_lines(error: DroneKitError) -> list[str]:
     if error.hint:
         lines.append(f"Hint: {error.hint}")
     return lines
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    """Pure: ' (did you mean x?)' for the closest choice, or '' when nothing is close."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""

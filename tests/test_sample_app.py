@@ -13,10 +13,10 @@ from pathlib import Path
 import requests
 import yaml
 
-from tests.shim_support import wait_for
+from tests.shim.support import wait_for
 from tests.stack.processes import answers, stop, wait_until_ready
+from tests.stack.project_images import ROOT, sample_app_image
 from tests.stack.registry import free_port
-from tests.images import ROOT, sample_app_image
 
 APP = ROOT / "sample-app"
 

@@ -9,11 +9,12 @@ import subprocess
 
 import yaml
 
-from drone_kit.exec_cmd import run_exec
-from drone_kit.registry import RegistryClient
+from drone_kit.clients.registry import RegistryClient
+from drone_kit.clients.containers import ContainerEngine
+from drone_kit.pipelines.local_run import run_exec
 from tests.fakes.kube_api import FakeCluster
-from tests.images import ROOT, import_base, project_image, sample_app_image
-from tests.rollout_recordings import load
+from tests.rollouts.recordings import load
+from tests.stack.project_images import ROOT, import_base, project_image, sample_app_image
 from tests.stack.registry import free_port
 
 
@@ -51,7 +52,7 @@ def test_the_sample_app_pipeline_runs_end_to_end(engine, registry, tmp_path):
     lines: list[str] = []
     try:
         code = run_exec(repo / ".drone.yml", None, {"kubeconfig": cluster.kubeconfig()}, {}, True, True,
-                        engine.client, lines.append)
+                        ContainerEngine(engine.client), lines.append)
     finally:
         cluster.close()
     log = "\n".join(lines)

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from drone_kit.registry import RegistryClient
+from drone_kit.clients.registry import RegistryClient
 from tests.stack import netguard
 
 

@@ -23,9 +23,9 @@ import time
 import uuid
 from pathlib import Path
 
-from drone_kit.buildpush import BUILD_PUSH
-from drone_kit.plugin import run_plugin
-from drone_kit.registry import RegistryClient
+from drone_kit.clients.registry import RegistryClient
+from drone_kit.plugins.build_push import BUILD_PUSH
+from drone_kit.step.plugin import run_plugin
 from tests.stack import netguard
 from tests.stack.engine import build_busybox_base, running_engine
 from tests.stack.registry import running_registry

@@ -16,11 +16,11 @@ import io
 import tempfile
 from pathlib import Path
 
-from drone_kit.deploy import DEPLOY
-from drone_kit.plugin import run_plugin
-from drone_kit.results import read_result
+from drone_kit.plugins.deploy import DEPLOY
+from drone_kit.step.plugin import run_plugin
+from drone_kit.step.results import read_result
 from tests.fakes.kube_api import FakeCluster
-from tests.rollout_recordings import EXPECTED, NAMES, first_verdict, load
+from tests.rollouts.recordings import EXPECTED, NAMES, first_verdict, load
 from tests.stack import netguard
 
 KUBECTL_DEFAULT_DEADLINE = 600.0

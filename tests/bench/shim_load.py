@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.shim_support import gitea_headers, push_body, running_shim
+from tests.shim.support import gitea_headers, push_body, running_shim
 from tests.stack.processes import stop, wait_until_ready
 from tests.stack.registry import free_port
 from tests.stack.require import require_binary

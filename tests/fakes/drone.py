@@ -10,7 +10,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from drone_kit.signatures import gitea_hook_authentic
+from drone_kit.shim.signatures import gitea_hook_authentic
 from tests.stack.registry import free_port
 
 

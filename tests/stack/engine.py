@@ -19,7 +19,7 @@ from typing import Iterator
 
 import docker
 
-from drone_kit.engine import API_VERSION
+from drone_kit.clients.docker_engine import API_VERSION
 from tests.stack.processes import wait_until_ready
 
 RUNTIME_NAME = "dk-test-runc"

@@ -1,0 +1,59 @@
+"""The `drone_kit` command: click commands only. They parse input and call the library; the
+root group is the one error boundary, turning expected errors into `Error: …` plus a hint."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from drone_kit import __version__
+from drone_kit.cli.logs import configure_logging
+from drone_kit.cli.pipeline_commands import exec_command, lint_command
+from drone_kit.cli.plugin_commands import add_plugin_commands, plugin
+from drone_kit.cli.shim_commands import shim
+from drone_kit.errors import DroneKitError, error_lines
+
+
+class Root(click.Group):
+    """Shows DroneKitError as `Error: …` plus a hint; a traceback only with --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DroneKitError as e:
+            if ctx.params.get("debug"):
+                traceback.print_exc()
+            click.echo("\n".join(error_lines(e)), err=True)
+            ctx.exit(e.exit_code)
+
+
+@click.group(cls=Root, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="drone_kit")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Drone pipeline steps for a home-lab k3s platform: build and push images to a plain-HTTP
+    registry, roll them out with a watch that fails fast and rolls back, and verify them.
+
+    Each plugin runs as a Drone step (settings from PLUGIN_* variables) or by hand with
+    `drone_kit plugin run NAME --setting key=value`."""
+    ctx.obj = {"debug": debug}
+    configure_logging(debug)
+
+
+cli.add_command(plugin)
+add_plugin_commands(cli)
+cli.add_command(shim)
+cli.add_command(lint_command)
+cli.add_command(exec_command)
+
+
+def main() -> None:
+    cli(prog_name="drone_kit")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""`drone_kit shim`: serve the webhook shim, and redeliver hooks from its outbox."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from drone_kit.errors import DroneKitError
+from drone_kit.shim.outbox import Outbox
+
+ENV = "DRONE_KIT_SHIM_"
+
+
+def _option(name: str, **kwargs: Any) -> Callable[[Any], Any]:
+    return click.option(f"--{name.replace('_', '-')}", name, envvar=ENV + name.upper(), show_envvar=True, **kwargs)
+
+
+@click.group()
+def shim() -> None:
+    """The webhook shim between Gitea, Drone and Grafana: no push lost when Drone is down."""
+
+
+@shim.command()
+@_option("listen", default="0.0.0.0:8080", show_default=True, help="Address and port to serve on.")
+@_option("drone_url", required=True, help="Drone's internal URL, e.g. http://drone-server.drone.svc.")
+@_option("hook_secret", required=True, help="Drone's DRONE_FEATURE_SERVER_PROXY_SECRET: what Gitea signs hooks with.")
+@_option("drone_token", default="", help="A Drone admin token (repository sync, crash recovery).")
+@_option("webhook_secret", default="", help="Drone's DRONE_WEBHOOK_SECRET, for /drone/events.")
+@_option("outbox", default="/var/lib/drone-kit/outbox.sqlite", show_default=True, type=click.Path(path_type=Path),
+         help="The SQLite outbox (keep it on a persistent volume).")
+@_option("grafana_url", default="", help="Grafana's URL, for deploy annotations.")
+@_option("grafana_token", default="", help="A Grafana service-account token.")
+@_option("auto_activate", is_flag=True, default=False, help="On 'Cannot find repository', ask Drone to sync and retry.")
+@_option("retry_max", default=60.0, show_default=True, type=float, help="Longest wait between delivery attempts (s).")
+def serve(listen: str, **settings: Any) -> None:
+    """Serve the shim: POST /hook (from Gitea), POST /drone/events (Drone's global webhook),
+    GET /metrics, /healthz, /readyz, /deliveries."""
+    import uvicorn
+
+    from drone_kit.shim.app import create_app
+    from drone_kit.shim.config import ShimConfig
+
+    host, _, port = listen.rpartition(":")
+    if not port.isdigit():
+        raise DroneKitError(f"listen: expected HOST:PORT, got {listen!r}", hint="e.g. --listen 0.0.0.0:8080")
+    app = create_app(ShimConfig(**settings))
+    click.echo(f"shim: serving on {listen}, relaying to {settings['drone_url']}", err=True)
+    uvicorn.run(app, host=host or "0.0.0.0", port=int(port), log_level="warning")
+
+
+@shim.command()
+@click.argument("hook_id", required=False, type=int)
+@click.option("--failed", "all_failed", is_flag=True, help="Redeliver every failed hook.")
+@_option("outbox", default="/var/lib/drone-kit/outbox.sqlite", show_default=True, type=click.Path(path_type=Path))
+def replay(hook_id: int | None, all_failed: bool, outbox: Path) -> None:
+    """Queue a failed hook (HOOK_ID, from /deliveries) or every failed one (--failed) for delivery again."""
+    if (hook_id is None) == (not all_failed):
+        raise DroneKitError("give either a HOOK_ID or --failed", hint="GET /deliveries lists the hooks and their ids")
+    if not outbox.exists():
+        raise DroneKitError(f"no outbox at {outbox}", hint="--outbox or DRONE_KIT_SHIM_OUTBOX")
+    count = Outbox(outbox).replay(hook_id, time.time())
+    if hook_id is not None and count == 0:
+        raise DroneKitError(f"hook {hook_id} is not a failed hook", hint="only failed hooks are replayed")
+    click.echo(f"{count} hook{'s' if count != 1 else ''} queued for delivery", err=True)

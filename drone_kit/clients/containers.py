@@ -1,0 +1,85 @@
+"""Containers on a Docker engine, through docker-py's high-level client: what the local pipeline
+runner needs to run steps as Drone's runner would. docker-py's errors become DroneKitError here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import docker
+import docker.errors
+import requests
+
+from drone_kit.errors import DroneKitError
+
+Container = Any  # docker.models.containers.Container: only this module calls its methods
+
+
+class ContainerEngine:
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+        self._networks: dict[str, Any] = {}
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> ContainerEngine:
+        """The engine at DOCKER_HOST (else the default socket); DroneKitError if none answers."""
+        try:
+            client = docker.DockerClient.from_env(environment=dict(environ))
+            client.ping()
+        except (docker.errors.DockerException, requests.RequestException) as e:
+            raise DroneKitError(f"no Docker engine answers at {environ.get('DOCKER_HOST') or 'the default socket'}",
+                                hint="start Docker, or set DOCKER_HOST to an engine that runs") from e
+        return cls(client)
+
+    def has_image(self, image: str) -> bool:
+        try:
+            self.client.images.get(image)
+        except docker.errors.ImageNotFound:
+            return False
+        except docker.errors.APIError as e:
+            raise DroneKitError(f"image {image!r}: {e.explanation}") from e
+        return True
+
+    def pull(self, image: str) -> str | None:
+        """Pull an image; the engine's explanation when it could not."""
+        try:
+            self.client.images.pull(image)
+        except docker.errors.APIError as e:
+            return str(e.explanation)
+        return None
+
+    def create(self, image: str, network: str | None, alias: str | None, **options: Any) -> Container:
+        """A container (not started) on `network` (a bridge made on first use) reachable by `alias`,
+        or on the options' own network_mode when `network` is None."""
+        if network is None:
+            return self.client.containers.create(image, **options)
+        if network not in self._networks:
+            self._networks[network] = self.client.networks.create(network, driver="bridge")
+        container = self.client.containers.create(image, **options, network=network)
+        if alias:
+            self._networks[network].disconnect(container)
+            self._networks[network].connect(container, aliases=[alias])
+        return container
+
+    def output(self, container: Container) -> Iterator[bytes]:
+        """Start a container and stream what it prints until it ends."""
+        container.start()
+        yield from container.logs(stream=True, follow=True)
+
+    def start(self, container: Container) -> None:
+        container.start()
+
+    def exit_code(self, container: Container) -> int:
+        return int(container.wait()["StatusCode"])
+
+    def remove(self, container: Container) -> None:
+        """Remove a container, running or not; one already gone is no error."""
+        try:
+            container.remove(force=True)
+        except docker.errors.APIError:
+            pass
+
+    def remove_networks(self) -> None:
+        for network in self._networks.values():
+            network.remove()
+        self._networks.clear()

@@ -1,0 +1,51 @@
+"""Which cluster to talk to: a kubeconfig given as a setting (YAML or base64), else the pod's
+service account, else ~/.kube/config (or KUBECONFIG). The kubeconfig's text is never printed."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+
+import yaml
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.config.config_exception import ConfigException
+
+from drone_kit.errors import DroneKitError
+
+
+def parse_kubeconfig(text: str) -> dict:
+    """Pure: a kubeconfig given as YAML or as base64 of YAML. The error never quotes the text."""
+    candidates = [text]
+    try:
+        candidates.append(base64.b64decode(text.strip(), validate=True).decode())
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        pass
+    for candidate in candidates:
+        try:
+            document = yaml.safe_load(candidate)
+        except yaml.YAMLError:
+            continue
+        if isinstance(document, dict) and "clusters" in document:
+            return document
+    raise DroneKitError("settings.kubeconfig: not a kubeconfig (expected YAML with clusters, or its base64)",
+                        hint="store the file's content as a secret and use from_secret")
+
+
+def api_client(kubeconfig: str | None, context: str | None, environ: Mapping[str, str]) -> k8s.ApiClient:
+    configuration = k8s.Configuration()
+    try:
+        if kubeconfig:
+            k8s_config.load_kube_config_from_dict(parse_kubeconfig(kubeconfig), context=context,
+                                                  client_configuration=configuration, persist_config=False)
+        elif environ.get("KUBERNETES_SERVICE_HOST"):
+            k8s_config.load_incluster_config(client_configuration=configuration)
+        else:
+            k8s_config.load_kube_config(config_file=environ.get("KUBECONFIG") or None, context=context,
+                                        client_configuration=configuration, persist_config=False)
+    except (ConfigException, OSError, KeyError, TypeError) as e:
+        source = "settings.kubeconfig" if kubeconfig else "the kubeconfig (in-cluster or ~/.kube/config)"
+        raise DroneKitError(f"cannot use {source}: {type(e).__name__}: {e}",
+                            hint="set settings.kubeconfig, or run the step with a service account") from e
+    return k8s.ApiClient(configuration)

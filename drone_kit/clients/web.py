@@ -1,0 +1,35 @@
+"""Plain HTTP GETs against the app being verified: what answered, or why nothing did."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import requests
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: Mapping[str, str]  # names compare case-insensitively
+    text: str
+    milliseconds: float
+
+
+class WebClient:
+    """One keep-alive session; every request has the same timeout."""
+
+    def __init__(self, timeout: float) -> None:
+        self.session = requests.Session()
+        self.timeout = timeout
+
+    def get(self, url: str) -> Answer | str:
+        """The answer, or a few words on why there was none, e.g. "no answer (ConnectTimeout)"."""
+        started = time.monotonic()
+        try:
+            response = self.session.get(url, timeout=self.timeout)
+            text = response.text
+        except requests.RequestException as e:
+            return f"no answer ({type(e).__name__})"
+        return Answer(response.status_code, response.headers, text, (time.monotonic() - started) * 1000)

@@ -1,0 +1,22 @@
+"""The cluster a plugin talks to: the kubeconfig and context settings that deploy and verify
+share, and the Kubernetes client made from them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from drone_kit.clients.kube import Kube
+from drone_kit.clients.kubeconfig import api_client
+from drone_kit.step.plugin import PluginRun
+from drone_kit.step.settings import Setting
+
+CLUSTER_SETTINGS = (
+    Setting("kubeconfig", secret=True, default_help="the service account, else ~/.kube/config",
+            help="Kubeconfig as YAML or base64 (use from_secret)."),
+    Setting("context", help="Kubeconfig context to use."),
+)
+
+
+def cluster_client(run: PluginRun, sleep: Callable[[float], None]) -> Kube:
+    """A Kubernetes client for the cluster the settings name, logging to the step's log."""
+    return Kube(api_client(run.settings["kubeconfig"], run.settings["context"], run.environ), run.say, sleep)

@@ -1,0 +1,67 @@
+"""One verify run: the HTTP checks, then the checks over time, the result and card, and a
+rollback of what the deploy step changed when the new version fails."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from drone_kit.clients.kube import Kube
+from drone_kit.errors import DroneKitError, SettingsError
+from drone_kit.plugins.cluster import cluster_client
+from drone_kit.plugins.verify.analysis import parse_queries
+from drone_kit.plugins.verify.checks import http_checks
+from drone_kit.plugins.verify.over_time import over_time
+from drone_kit.rollouts.rollback import Restore, roll_back
+from drone_kit.rollouts.rules import Limits
+from drone_kit.rollouts.soak import Soak
+from drone_kit.step.cards import write_card
+from drone_kit.step.plugin import PluginRun
+from drone_kit.step.results import read_result, write_result
+
+
+def run_verify(run: PluginRun, clock: Callable[[], float] = time.monotonic,
+               sleep: Callable[[float], None] = time.sleep) -> None:
+    s, ctx = run.settings, run.context
+    queries = parse_queries(s["queries"] or [])
+    if not (s["url"] or s["version_url"] or queries or s["soak"]):
+        raise SettingsError(["nothing to verify: set settings.url, settings.version_url, settings.queries or settings.soak"])
+    if queries and not s["prometheus"]:
+        raise DroneKitError("settings.queries needs settings.prometheus", hint="set prometheus: http://prometheus:9090")
+    deployed = read_result(ctx.workspace, "deploy")
+    if s["soak"] and not deployed:
+        raise DroneKitError("settings.soak needs .drone-kit/deploy.json from a deploy step earlier in the pipeline")
+
+    def kube() -> Kube:
+        return cluster_client(run, sleep)
+
+    soak = Soak(kube(), deployed, run.say) if s["soak"] else None
+    checks: list[dict] = []
+    outcome = http_checks(run, checks, sleep)
+    if outcome == "pass" and (queries or soak):
+        outcome = over_time(run, queries, soak, checks, clock, sleep)
+    result = {"outcome": outcome, "checks": checks, "rollback": None}
+    if outcome == "fail" and s["rollback"]:
+        result["rollback"] = _roll_back(run, kube, deployed, clock, sleep)
+    write_result(ctx.workspace, "verify", result)
+    write_card(ctx.card_path, "verify", result, run.stdout, ctx.cards_url)
+    if outcome == "pass":
+        run.say(f"verified: {len(checks)} checks passed")
+        return
+    failed = [c for c in checks if c["outcome"] != "pass"]
+    summary = "; ".join(f"{c['name']}: {c['value']} (expected {c['expected']})" for c in failed[-3:])
+    if outcome == "inconclusive":
+        raise DroneKitError(f"verification inconclusive: {summary}", hint="nothing was rolled back; check the queries")
+    rolled = {"rolled-back": "; rolled back", "rollback-failed": "; THE ROLLBACK FAILED TOO"}.get(result["rollback"], "")
+    raise DroneKitError(f"verification failed: {summary}{rolled}", hint="each check's line is above")
+
+
+def _roll_back(run: PluginRun, kube: Callable[[], Kube], deployed: dict | None, clock, sleep) -> str:
+    if not deployed:
+        run.say("CANNOT ROLL BACK: no .drone-kit/deploy.json from a deploy step in this pipeline")
+        return "rollback-failed"
+    restores = [Restore(d["name"], d.get("template"), d["from_image"]) for d in deployed["deployments"]]
+    outcome, _ = roll_back(kube(), deployed["namespace"], restores, Limits(), 300.0, run.say, clock, sleep)
+    return outcome
+
+

@@ -1,0 +1,227 @@
+"""Is a Deployment's rollout done, failing, or still under way? Decided from what the watch
+streams said. Pure: no I/O; time comes in as `now` (seconds on the watcher's clock).
+
+Only the pods of the Deployment's current revision count. Old ReplicaSets' pods terminating
+(exit 137) or still failing from an earlier rollout, and Warning events that say nothing about
+the new pods (MissingClusterDNS, Unhealthy during a slow start), never fail a rollout.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import deque
+from dataclasses import dataclass, field
+
+REVISION = "deployment.kubernetes.io/revision"
+HASH = "pod-template-hash"
+FAILING_WAITS = {
+    "InvalidImageName": "invalid-image",
+    "CreateContainerConfigError": "config-error",
+    "CreateContainerError": "container-error",
+    "RunContainerError": "container-error",
+    "CrashLoopBackOff": "crash-loop",
+}
+PULL_WAITS = ("ErrImagePull", "ImagePullBackOff")
+# Pull errors that no retry will fix; any other one fails only when it lasts (pull_grace).
+PERMANENT_PULL_ERRORS = (
+    "not found", "manifest unknown", "server gave http response to https client", "unauthorized",
+    "authentication required", "denied", "no such host", "repository does not exist", "invalid reference",
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_restarts: int = 2
+    ready_timeout: float = 120.0
+    unschedulable_grace: float = 30.0
+    pull_grace: float = 30.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: str  # "progressing", "succeeded" or "failed"
+    reason: str = ""  # for failures: image-pull, crash-loop, invalid-image, progress-deadline, …
+    message: str = ""
+    pod: str = ""
+    container: str = ""
+    exit_code: int | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.state != "progressing"
+
+
+@dataclass
+class RolloutState:
+    """What the watches have said about one Deployment, and when the watcher first saw things."""
+
+    name: str
+    deployment: dict | None = None
+    deleted: bool = False
+    replicasets: dict[str, dict] = field(default_factory=dict)
+    pods: dict[str, dict] = field(default_factory=dict)
+    events: deque = field(default_factory=lambda: deque(maxlen=200))
+    first_seen: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def apply(self, kind: str, event_type: str, obj: dict, now: float) -> None:
+        """Take one watch event (or one listed object, as ADDED)."""
+        name = obj.get("metadata", {}).get("name", "")
+        if kind == "Deployment":
+            if name == self.name:
+                self.deleted = event_type == "DELETED"
+                self.deployment = obj
+        elif kind == "ReplicaSet":
+            self._store(self.replicasets, event_type, name, obj)
+        elif kind == "Pod":
+            self._store(self.pods, event_type, name, obj)
+            if event_type != "DELETED":
+                self._note_pod(name, obj, now)
+        elif kind == "Event":
+            self.events.append(obj)
+
+    @staticmethod
+    def _store(objects: dict, event_type: str, name: str, obj: dict) -> None:
+        if event_type == "DELETED":
+            objects.pop(name, None)
+        else:
+            objects[name] = obj
+
+    def _note_pod(self, name: str, pod: dict, now: float) -> None:
+        self.first_seen.setdefault(("pod", name), now)
+        for status in _container_statuses(pod):
+            waiting = status.get("state", {}).get("waiting") or {}
+            if waiting.get("reason") in PULL_WAITS:
+                self.first_seen.setdefault(("pull", name), now)
+        if _condition(pod, "PodScheduled", "reason") == "Unschedulable":
+            self.first_seen.setdefault(("unschedulable", name), now)
+
+
+def _condition(obj: dict, kind: str, key: str = "status") -> str | None:
+    for condition in obj.get("status", {}).get("conditions") or []:
+        if condition.get("type") == kind:
+            return condition.get(key)
+    return None
+
+
+def _container_statuses(pod: dict) -> list[dict]:
+    status = pod.get("status", {})
+    return [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]
+
+
+def current_replicaset(state: RolloutState) -> dict | None:
+    """Pure: the ReplicaSet of the Deployment's current revision (a reused one gets a new number)."""
+    if not state.deployment:
+        return None
+    revision = state.deployment["metadata"].get("annotations", {}).get(REVISION)
+    for rs in state.replicasets.values():
+        owners = rs["metadata"].get("ownerReferences") or []
+        owned = any(o.get("kind") == "Deployment" and o.get("name") == state.name for o in owners)
+        if owned and rs["metadata"].get("annotations", {}).get(REVISION) == revision:
+            return rs
+    return None
+
+
+def new_pods(state: RolloutState) -> list[dict]:
+    """Pure: the pods of the current revision, by name."""
+    rs = current_replicaset(state)
+    if rs is None:
+        return []
+    pod_hash = rs["metadata"].get("labels", {}).get(HASH)
+    return [pod for name, pod in sorted(state.pods.items())
+            if pod["metadata"].get("labels", {}).get(HASH) == pod_hash and not pod["metadata"].get("deletionTimestamp")]
+
+
+def label_selector(deployment: dict) -> str:
+    """Pure: the Deployment's selector as a label selector string (matchLabels)."""
+    labels = deployment.get("spec", {}).get("selector", {}).get("matchLabels") or {}
+    return ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
+
+
+def previous_template(replicasets: list[dict], revision: str) -> dict | None:
+    """Pure: the pod template of the revision before `revision` (what `kubectl rollout undo`
+    restores), without the controller's pod-template-hash label; None when there is none."""
+    def number(rs: dict) -> int:
+        text = rs["metadata"].get("annotations", {}).get(REVISION, "0")
+        return int(text) if text.isdigit() else 0
+
+    older = [rs for rs in replicasets if 0 < number(rs) < int(revision or 0)]
+    if not older:
+        return None
+    template = copy.deepcopy(max(older, key=number)["spec"]["template"])
+    template.get("metadata", {}).get("labels", {}).pop(HASH, None)
+    return template
+
+
+def rollout_complete(deployment: dict) -> bool:
+    """Pure: `kubectl rollout status`'s rule for a finished Deployment rollout."""
+    spec, status = deployment.get("spec", {}), deployment.get("status", {})
+    updated = status.get("updatedReplicas") or 0
+    return (
+        (status.get("observedGeneration") or 0) >= deployment["metadata"].get("generation", 0)
+        and updated >= spec.get("replicas", 1)
+        and (status.get("replicas") or 0) <= updated
+        and (status.get("availableReplicas") or 0) >= updated
+    )
+
+
+def judge(state: RolloutState, target_generation: int, limits: Limits, now: float) -> Verdict:
+    """Pure: the rollout's verdict now. `target_generation` is the Deployment generation our change
+    made: until the controller has observed it, nothing is judged."""
+    if state.deleted:
+        return Verdict("failed", "deleted", f"deployment {state.name} was deleted during the rollout")
+    deployment = state.deployment
+    if deployment is None or (deployment.get("status", {}).get("observedGeneration") or 0) < target_generation:
+        return Verdict("progressing")
+    for kind, status, reason in (("Progressing", "False", "ProgressDeadlineExceeded"), ("ReplicaFailure", "True", None)):
+        if _condition(deployment, kind) == status and reason in (None, _condition(deployment, kind, "reason")):
+            message = _condition(deployment, kind, "message") or kind
+            return Verdict("failed", "progress-deadline" if reason else "replica-failure", message)
+    if rollout_complete(deployment):
+        return Verdict("succeeded", message=f"deployment {state.name} rolled out")
+    for pod in new_pods(state):
+        verdict = _judge_pod(state, pod, limits, now)
+        if verdict:
+            return verdict
+    return Verdict("progressing")
+
+
+def _judge_pod(state: RolloutState, pod: dict, limits: Limits, now: float) -> Verdict | None:
+    name = pod["metadata"]["name"]
+    for status in _container_statuses(pod):
+        container, restarts = status.get("name", ""), status.get("restartCount", 0)
+        waiting = status.get("state", {}).get("waiting") or {}
+        terminated = status.get("state", {}).get("terminated") or {}
+        last_exit = (status.get("lastState", {}).get("terminated") or {}).get("exitCode")
+        where = f"pod {name}: container {container}"
+        if waiting.get("reason") in FAILING_WAITS:
+            reason = FAILING_WAITS[waiting["reason"]]
+            text = waiting.get("message") or waiting["reason"]
+            if reason == "crash-loop":
+                text = f"keeps crashing (exit code {last_exit}, restarted {restarts} times)"
+            return Verdict("failed", reason, f"{where} {text}" if reason == "crash-loop" else f"{where}: {text}",
+                           name, container, last_exit if reason == "crash-loop" else None)
+        if waiting.get("reason") in PULL_WAITS:
+            message = waiting.get("message") or waiting["reason"]
+            lasting = now - state.first_seen.get(("pull", name), now) >= limits.pull_grace
+            if lasting or any(p in message.lower() for p in PERMANENT_PULL_ERRORS):
+                return Verdict("failed", "image-pull", f"{where}: the image cannot be pulled: {message}", name, container)
+        if terminated and terminated.get("exitCode", 0) != 0:
+            code, why = terminated["exitCode"], terminated.get("reason", "Error")
+            if why == "OOMKilled":
+                return Verdict("failed", "oom-killed", f"{where} was killed for using too much memory (OOMKilled, "
+                               f"exit code {code})", name, container, code)
+            if restarts >= limits.max_restarts:
+                return Verdict("failed", "crash-loop", f"{where} exited with code {code} ({why}) after {restarts} "
+                               f"restarts", name, container, code)
+        if restarts > limits.max_restarts:
+            return Verdict("failed", "crash-loop", f"{where} restarted {restarts} times (max_restarts is "
+                           f"{limits.max_restarts})", name, container, last_exit)
+    unschedulable_since = state.first_seen.get(("unschedulable", name))
+    if unschedulable_since is not None and _condition(pod, "PodScheduled", "reason") == "Unschedulable":
+        if now - unschedulable_since >= limits.unschedulable_grace:
+            message = _condition(pod, "PodScheduled", "message") or "no node can run it"
+            return Verdict("failed", "unschedulable", f"pod {name} cannot be scheduled: {message}", name)
+    if _condition(pod, "Ready") != "True" and now - state.first_seen.get(("pod", name), now) >= limits.ready_timeout:
+        return Verdict("failed", "not-ready", f"pod {name} is not Ready after {limits.ready_timeout:g}s "
+                       "(ready_timeout)", name)
+    return None

@@ -1,0 +1,128 @@
+"""The webhook shim: Gitea → (durable outbox) → Drone, and Drone's build events → metrics and
+Grafana annotations. A Starlette app; `drone_kit shim serve` runs it with uvicorn."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from drone_kit.clients.drone import DroneClient
+from drone_kit.clients.grafana import GrafanaClient
+from drone_kit.shim.config import ShimConfig
+from drone_kit.shim.delivery import Relay
+from drone_kit.shim.drone_events import build_facts, deploy_annotation
+from drone_kit.shim.metrics import ShimMetrics
+from drone_kit.shim.outbox import Hook, Outbox
+from drone_kit.shim.signatures import drone_event_problem, gitea_hook_authentic
+from drone_kit.step.cards import card_template
+
+
+def create_app(config: ShimConfig, clock: Callable[[], float] = time.time) -> Starlette:
+    outbox, metrics = Outbox(config.outbox), ShimMetrics()
+
+    def on_result(hook: Hook, outcome: str, now: float) -> None:
+        {"delivered": metrics.delivered, "failed": metrics.failed}.get(outcome, metrics.retried).inc()
+        if outcome == "delivered":
+            metrics.latency.observe(max(now - hook.received, 0))
+
+    drone = DroneClient(config.drone_url, config.drone_token)
+    grafana = GrafanaClient(config.grafana_url, config.grafana_token) if config.grafana_url else None
+    relay = Relay(outbox, drone, config.auto_activate, config.retry_base, config.retry_max, on_result=on_result,
+                  clock=clock)
+
+    def reject(reason: str, status: int, message: str) -> JSONResponse:
+        metrics.rejected.labels(reason).inc()
+        return JSONResponse({"message": message}, status_code=status)
+
+    async def hook(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > config.max_body:
+            return reject("too-large", 413, f"body over {config.max_body} bytes")
+        query = request.url.query
+        secret = parse_qs(query).get("secret", [""])[0]
+        if not gitea_hook_authentic(body, request.headers.get("x-gitea-signature", ""), secret, config.hook_secret):
+            return reject("signature", 401, "invalid webhook signature")
+        try:
+            payload = json.loads(body)
+            repo = payload["repository"]["full_name"]
+        except (ValueError, TypeError, KeyError):
+            return reject("not-json", 400, "the body is not a Gitea webhook (JSON with repository.full_name)")
+        if not isinstance(repo, str) or not repo:
+            return reject("not-json", 400, "repository.full_name is empty")
+        event = request.headers.get("x-gitea-event", "")
+        hook_id, duplicate = outbox.add(request.headers.get("x-gitea-delivery", ""), repo, event,
+                                        dict(request.headers), query, body, clock())
+        if not duplicate:
+            metrics.received.labels(event or "unknown").inc()
+        return JSONResponse({"id": hook_id, "duplicate": duplicate}, status_code=202)
+
+    async def drone_events(request: Request) -> Response:
+        body = await request.body()
+        problem = drone_event_problem(body, {k.lower(): v for k, v in request.headers.items()},
+                                      config.webhook_secret, datetime.fromtimestamp(clock(), UTC))
+        if not config.webhook_secret or problem:
+            return reject("drone-signature", 401, problem or "no webhook secret configured")
+        try:
+            facts = build_facts(json.loads(body))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return reject("not-json", 400, "not a Drone webhook")
+        if facts is not None:
+            metrics.builds.labels(facts.repo, facts.status).inc()
+            if facts.duration is not None:
+                metrics.build_seconds.labels(facts.repo).observe(facts.duration)
+            if facts.deploy:
+                metrics.deploy_finished(facts.repo, facts.status == "success", facts.commit_time, facts.finished)
+                if facts.status == "success" and grafana is not None:
+                    await run_in_threadpool(grafana.annotate, deploy_annotation(facts))
+        return Response(status_code=204)
+
+    async def deliveries(request: Request) -> JSONResponse:
+        return JSONResponse([{"id": h.id, "delivery": h.delivery, "repo": h.repo, "event": h.event, "status": h.status,
+                              "attempts": h.attempts, "received": h.received, "error": h.last_error}
+                             for h in outbox.recent(int(request.query_params.get("limit", 50)))])
+
+    async def prometheus(request: Request) -> Response:
+        depth, oldest = outbox.depth()
+        metrics.depth.set(depth)
+        metrics.oldest.set(clock() - oldest if oldest else 0)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    async def card(request: Request) -> JSONResponse:
+        found = card_template(request.path_params["kind"])
+        if found is None:
+            return JSONResponse({"message": "no such card"}, status_code=404)
+        return JSONResponse(found, headers={"Access-Control-Allow-Origin": "*"})  # fetched by Drone's UI
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    async def readyz(request: Request) -> JSONResponse:
+        checks = {"outbox_writable": outbox.writable(), "drone_reachable": await run_in_threadpool(drone.reachable)}
+        return JSONResponse(checks, status_code=200 if all(checks.values()) else 503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = threading.Event()
+        worker = threading.Thread(target=relay.run, args=(stop,), name="relay", daemon=True)
+        worker.start()
+        yield
+        stop.set()
+        worker.join(timeout=35)
+
+    return Starlette(routes=[
+        Route("/hook", hook, methods=["POST"]), Route("/drone/events", drone_events, methods=["POST"]),
+        Route("/deliveries", deliveries), Route("/metrics", prometheus), Route("/healthz", healthz),
+        Route("/readyz", readyz), Route("/cards/{kind}.json", card),
+    ], lifespan=lifespan)

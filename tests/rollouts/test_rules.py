@@ -1,0 +1,121 @@
+"""Rollout rules the recordings do not show, on small hand-made objects."""
+
+from __future__ import annotations
+
+import pytest
+
+from drone_kit.rollouts.rules import Limits, RolloutState, judge, rollout_complete
+
+LIMITS = Limits(max_restarts=2, ready_timeout=120, unschedulable_grace=30, pull_grace=30)
+
+
+def deployment(generation=2, observed=2, replicas=2, updated=1, total=3, available=2, revision="2", conditions=()):
+    return {"metadata": {"name": "web", "generation": generation, "annotations": {"deployment.kubernetes.io/revision": revision}},
+            "spec": {"replicas": replicas},
+            "status": {"observedGeneration": observed, "replicas": total, "updatedReplicas": updated,
+                       "availableReplicas": available, "conditions": list(conditions)}}
+
+
+def replicaset(name, revision, pod_hash):
+    return {"metadata": {"name": name, "labels": {"pod-template-hash": pod_hash},
+                         "annotations": {"deployment.kubernetes.io/revision": revision},
+                         "ownerReferences": [{"kind": "Deployment", "name": "web"}]}}
+
+
+def pod(name, pod_hash, state=None, last=None, restarts=0, ready=False, conditions=()):
+    status = {"name": "web", "restartCount": restarts, "ready": ready, "state": state or {"running": {}},
+              "lastState": last or {}}
+    ready_condition = {"type": "Ready", "status": "True" if ready else "False"}
+    return {"metadata": {"name": name, "labels": {"pod-template-hash": pod_hash}},
+            "status": {"containerStatuses": [status], "conditions": [ready_condition, *conditions]}}
+
+
+def rollout(*pods, **deployment_fields):
+    state = RolloutState("web")
+    state.apply("Deployment", "MODIFIED", deployment(**deployment_fields), 0)
+    state.apply("ReplicaSet", "ADDED", replicaset("web-old", "1", "old"), 0)
+    state.apply("ReplicaSet", "ADDED", replicaset("web-new", "2", "new"), 0)
+    for p in pods:
+        state.apply("Pod", "ADDED", p, 0)
+    return state
+
+
+UNSCHEDULABLE = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                 "message": "0/1 nodes are available: 1 Insufficient memory."}
+
+
+@pytest.mark.parametrize(
+    "new_pod, now, state_, reason, text",
+    [
+        (pod("web-new-a", "new", state={"terminated": {"exitCode": 137, "reason": "OOMKilled"}}), 1, "failed",
+         "oom-killed", "OOMKilled, exit code 137"),
+        (pod("web-new-a", "new", state={"waiting": {"reason": "CreateContainerConfigError",
+                                                     "message": 'secret "db" not found'}}), 1, "failed",
+         "config-error", 'secret "db" not found'),
+        (pod("web-new-a", "new", state={"waiting": {"reason": "RunContainerError", "message": "exec: no such file"}}),
+         1, "failed", "container-error", "exec: no such file"),
+        (pod("web-new-a", "new", state={"terminated": {"exitCode": 1, "reason": "Error"}}, restarts=1), 1,
+         "progressing", "", ""),
+        (pod("web-new-a", "new", state={"terminated": {"exitCode": 1, "reason": "Error"}}, restarts=2), 1, "failed",
+         "crash-loop", "exited with code 1 (Error) after 2 restarts"),
+        (pod("web-new-a", "new", last={"terminated": {"exitCode": 0}}, restarts=3), 1, "failed", "crash-loop",
+         "restarted 3 times (max_restarts is 2)"),
+        (pod("web-new-a", "new", state={"waiting": {"reason": "ErrImagePull", "message": "i/o timeout"}}), 29,
+         "progressing", "", ""),
+        (pod("web-new-a", "new", state={"waiting": {"reason": "ErrImagePull", "message": "i/o timeout"}}), 30,
+         "failed", "image-pull", "the image cannot be pulled: i/o timeout"),
+        (pod("web-new-a", "new", state={"waiting": {"reason": "ContainerCreating"}}, conditions=[UNSCHEDULABLE]), 29,
+         "progressing", "", ""),
+        (pod("web-new-a", "new", state={"waiting": {"reason": "ContainerCreating"}}, conditions=[UNSCHEDULABLE]), 30,
+         "failed", "unschedulable", "Insufficient memory"),
+        (pod("web-new-a", "new"), 119, "progressing", "", ""),
+        (pod("web-new-a", "new"), 120, "failed", "not-ready", "not Ready after 120s (ready_timeout)"),
+        (pod("web-new-a", "new", ready=True), 500, "progressing", "", ""),
+    ],
+)
+def test_new_pod_rules(new_pod, now, state_, reason, text):
+    verdict = judge(rollout(new_pod), 2, LIMITS, now)
+    assert (verdict.state, verdict.reason) == (state_, reason)
+    assert text in verdict.message
+
+
+def test_old_pods_never_fail_the_rollout():
+    broken_old = pod("web-old-a", "old", state={"waiting": {"reason": "CrashLoopBackOff"}}, restarts=9)
+    assert judge(rollout(broken_old, pod("web-new-a", "new", ready=True)), 2, LIMITS, 500).state == "progressing"
+
+
+def test_nothing_is_judged_before_the_controller_observes_our_change():
+    crashing = pod("web-new-a", "new", state={"waiting": {"reason": "CrashLoopBackOff"}})
+    assert judge(rollout(crashing, observed=1), 2, LIMITS, 1).state == "progressing"
+    assert judge(rollout(crashing, observed=2), 2, LIMITS, 1).state == "failed"
+
+
+@pytest.mark.parametrize(
+    "condition, reason",
+    [({"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "timed out"},
+      "progress-deadline"),
+     ({"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": "exceeded quota"},
+      "replica-failure")],
+)
+def test_deployment_conditions(condition, reason):
+    verdict = judge(rollout(conditions=[condition]), 2, LIMITS, 1)
+    assert (verdict.state, verdict.reason) == ("failed", reason)
+    assert verdict.message == condition["message"]
+
+
+def test_a_deleted_deployment_fails():
+    state = rollout()
+    state.apply("Deployment", "DELETED", deployment(), 1)
+    assert judge(state, 2, LIMITS, 1).reason == "deleted"
+
+
+@pytest.mark.parametrize(
+    "fields, complete",
+    [({"updated": 2, "total": 2, "available": 2}, True),
+     ({"updated": 2, "total": 3, "available": 2}, False),  # an old pod is still there
+     ({"updated": 2, "total": 2, "available": 1}, False),
+     ({"updated": 1, "total": 2, "available": 2}, False),
+     ({"updated": 2, "total": 2, "available": 2, "observed": 1}, False)],
+)
+def test_rollout_complete_is_kubectl_rule(fields, complete):
+    assert rollout_complete(deployment(**fields)) is complete
