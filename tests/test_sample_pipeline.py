@@ -9,8 +9,8 @@ import subprocess
 
 import yaml
 
-from drone_kit.clients.registry import RegistryClient
 from drone_kit.clients.containers import ContainerEngine
+from drone_kit.clients.registry import RegistryClient
 from drone_kit.pipelines.local_run import run_exec
 from tests.fakes.kube_api import FakeCluster
 from tests.rollouts.recordings import load
@@ -34,7 +34,9 @@ def local_variant(pipeline: dict, registry: str, engine, base: str, app_image: s
     pipeline["type"] = "docker"
     pipeline.pop("service_account_name")
     pipeline["volumes"] = [{"name": "docker", "host": {"path": str(engine.socket)}}]
-    pipeline["services"] = [{"name": "app", "image": app_image, "environment": {"PORT": str(app_port), "HOST": "127.0.0.1"}}]
+    pipeline["services"] = [
+        {"name": "app", "image": app_image, "environment": {"PORT": str(app_port), "HOST": "127.0.0.1"}}
+    ]
     return pipeline
 
 
@@ -44,7 +46,9 @@ def test_the_sample_app_pipeline_runs_end_to_end(engine, registry, tmp_path):
     shutil.copytree(ROOT / "sample-app", repo / "sample-app")
     shutil.copytree(ROOT / "build" / "wheels", repo / "sample-app" / "wheels")
     pipeline = yaml.safe_load((ROOT / "sample-app" / ".drone.yml").read_text())
-    (repo / ".drone.yml").write_text(yaml.safe_dump(local_variant(pipeline, registry.host, engine, base, app_image, port)))
+    (repo / ".drone.yml").write_text(
+        yaml.safe_dump(local_variant(pipeline, registry.host, engine, base, app_image, port))
+    )
     for command in (["init", "-q", "-b", "main"], ["add", "."],
                     ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "sample"]):
         subprocess.run(["git", "-C", str(repo), *command], check=True)
@@ -60,5 +64,8 @@ def test_the_sample_app_pipeline_runs_end_to_end(engine, registry, tmp_path):
     digest = RegistryClient(registry.host, scheme="http").manifest_digest("our-task/sample-app", "latest")
     assert digest and f"our-task/sample-app@{digest} tagged latest" in log
     patched = [body for kind, body in cluster.patches if "strategic" in kind][0]
-    assert patched["spec"]["template"]["spec"]["containers"][0]["image"] == f"{registry.host}/our-task/sample-app@{digest}"
+    assert (
+        patched["spec"]["template"]["spec"]["containers"][0]["image"]
+        == f"{registry.host}/our-task/sample-app@{digest}"
+    )
     assert "[deploy] rolled out in" in log and "[verify] verified: 2 checks passed" in log

@@ -1,9 +1,13 @@
-"""The `drone_kit` command: click commands only. They parse input and call the library; the
-root group is the one error boundary, turning expected errors into `Error: …` plus a hint."""
+"""The `drone_kit` command: click commands only, one module per command group. They parse input
+and call the library; the root group is the one error boundary, turning expected errors into
+`Error: …` plus a hint, and it configures logging.
+
+The only package that imports click and uvicorn; it may import every other part of drone_kit,
+and passes to each feature what it needs from another (lint gets the plugins' declarations).
+"""
 
 from __future__ import annotations
 
-import sys
 import traceback
 from typing import Any
 
@@ -56,4 +60,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -8,14 +8,14 @@ import sys
 from typing import IO
 
 
-class CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+class CurrentStderr(logging.StreamHandler):
     """Writes to whatever sys.stderr is at the time of the record, so a plugin run's masking
     stream (which replaces sys.stderr for the run) masks log lines too."""
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> IO[str]:
         return sys.stderr
 
@@ -28,7 +28,6 @@ def configure_logging(debug: bool) -> None:
     """Route drone_kit's loggers to stderr; called once by the CLI before any command runs."""
     handler = CurrentStderr()
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s" if debug else "%(message)s"))
-    root = logging.getLogger("drone_kit")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if debug else logging.INFO)
-    root.propagate = False
+    library = logging.getLogger("drone_kit")
+    library.handlers[:] = [handler]
+    library.setLevel(logging.DEBUG if debug else logging.INFO)

@@ -48,7 +48,8 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @click.command("exec")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path), default=".drone.yml")
 @click.option("--pipeline", "pipeline_name", help="Which pipeline of the file (default: the first).")
-@click.option("--secret", "secret_pairs", multiple=True, metavar="NAME=VALUE", help="A secret for from_secret (repeatable).")
+@click.option("--secret", "secret_pairs", multiple=True, metavar="NAME=VALUE",
+              help="A secret for from_secret (repeatable).")
 @click.option("--secrets-file", type=click.Path(dir_okay=False, path_type=Path), help="Secrets as NAME=VALUE lines.")
 @click.option("--env", "env_pairs", multiple=True, metavar="NAME=VALUE",
               help="Set or override a DRONE_* variable (e.g. DRONE_BUILD_EVENT=tag) (repeatable).")

@@ -36,7 +36,8 @@ def plugin_list() -> None:
 
 @plugin.command("describe")
 @click.argument("name")
-@click.option("--format", "output_format", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["text", "markdown"]), default="text",
+              show_default=True)
 def plugin_describe(name: str, output_format: str) -> None:
     """Show every setting of plugin NAME: type, default and what it does."""
     definition = get_plugin(name)
@@ -84,7 +85,8 @@ def plugin_readme(plugins_dir: Path, check: bool) -> None:
                 path.write_text(updated)
                 click.echo(f"updated {path}", err=True)
     if check and stale:
-        raise DroneKitError("out of date: " + ", ".join(stale), hint="run `drone_kit plugin readme` and commit the result")
+        raise DroneKitError("out of date: " + ", ".join(stale),
+                            hint="run `drone_kit plugin readme` and commit the result")
 
 
 def _option(setting: Setting) -> click.Option:
@@ -92,7 +94,8 @@ def _option(setting: Setting) -> click.Option:
     names = [flag]
     if setting.type in (LIST, MAP) and setting.name.endswith("s"):
         names.append(flag[:-1])  # --tag v1 --tag v2, --build-arg A=1, --label k=v
-    help_text = setting.help + (" [secret: prefer the PLUGIN_%s variable]" % setting.name.upper() if setting.secret else "")
+    secret_note = f" [secret: prefer the PLUGIN_{setting.name.upper()} variable]" if setting.secret else ""
+    help_text = setting.help + secret_note
     if setting.type is BOOL:
         return click.Option([f"{flag}/--no-{flag[2:]}"], default=None, help=help_text)
     if setting.type in (LIST, MAP):
@@ -121,8 +124,8 @@ def plugin_command(plugin: Plugin) -> click.Command:
         debug = bool(ctx.find_root().params.get("debug"))
         ctx.exit(run_plugin(plugin, os.environ, overrides, debug=debug))
 
-    params = [_option(s) for s in plugin.settings]
-    for param, setting in zip(params, plugin.settings):
+    params: list[click.Parameter] = [_option(s) for s in plugin.settings]
+    for param, setting in zip(params, plugin.settings, strict=True):
         param.name = setting.name
     return click.Command(plugin.name, callback=callback, params=params,
                          help=f"{plugin.summary}\n\nRuns the {plugin.name} plugin with these settings; "

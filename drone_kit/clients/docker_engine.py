@@ -6,8 +6,10 @@ A thin adapter over docker-py's low-level APIClient; what the streams mean is de
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeAlias
 
 import docker
 import docker.errors
@@ -21,16 +23,37 @@ DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 # Docker 19.03+. Pinned: asking the engine for its version costs a round trip that execs runc.
 API_VERSION = "1.40"
 Log = Callable[[str], None]
-EngineAPI = docker.APIClient  # the low-level client: the build and push streams as they come
+EngineAPI: TypeAlias = docker.APIClient  # the low-level client: the build and push streams as they come
+
+
+def unix_socket_accepts(host: str, timeout: float = 2.0) -> bool:
+    """Whether a unix:// engine socket accepts connections; True for any other kind of host.
+
+    Asked with a socket closed right after: docker-py leaks the socket of a refused connection.
+    """
+    if not host.startswith("unix://"):
+        return True
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(timeout)
+        try:
+            probe.connect(host.removeprefix("unix://"))
+        except OSError:
+            return False
+    return True
 
 
 def connect(environ: Mapping[str, str], timeout: float = 600) -> EngineAPI:
     """The engine at DOCKER_HOST (else the default socket); DroneKitError if it does not answer."""
     host = environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+    api = None
     try:
+        if not unix_socket_accepts(host):
+            raise docker.errors.DockerException(f"nothing accepts connections at {host}")
         api = docker.APIClient(base_url=host, version=API_VERSION, timeout=timeout)
         api.ping()
     except (docker.errors.DockerException, requests.RequestException) as e:
+        if api is not None:
+            api.close()
         raise DroneKitError(
             f"no Docker engine answers at {host}",
             hint="mount the engine's socket (volumes: /var/run/docker.sock) or set DOCKER_HOST",
@@ -93,7 +116,8 @@ def build(
         log(line)
     if progress.error:
         if "no space left on device" in progress.error.lower():
-            raise DroneKitError("the disk is full", hint="free space where Docker keeps its data", details=[progress.error])
+            raise DroneKitError("the disk is full", hint="free space where Docker keeps its data",
+                                details=[progress.error])
         where = f" at {progress.step}" if progress.step else ""
         raise DroneKitError(
             f"the build failed{where}: {progress.error}",
@@ -123,10 +147,12 @@ def push(api: EngineAPI, name: str, tag: str, host: str, log: Log, auth: dict | 
 
 def pull(api: EngineAPI, name: str, tag: str, auth: dict | None = None) -> str | None:
     """Pull name:tag for use as a build cache; the error message if it could not be pulled."""
+    error = None
     try:
+        # Read to the end even after an error: a stream left half-read keeps its connection open.
         for event in api.pull(name, tag, stream=True, decode=True, auth_config=auth):
-            if "error" in event:
-                return event["error"]
+            if "error" in event and error is None:
+                error = str(event["error"])
     except (docker.errors.DockerException, requests.RequestException) as e:
         return str(e)
-    return None
+    return error

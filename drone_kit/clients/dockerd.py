@@ -18,7 +18,7 @@ import docker
 import docker.errors
 import requests
 
-from drone_kit.clients.docker_engine import API_VERSION
+from drone_kit.clients.docker_engine import API_VERSION, unix_socket_accepts
 from drone_kit.errors import DroneKitError
 
 LOG_TAIL = 15
@@ -91,7 +91,8 @@ def start_daemon(
         with open(log, "wb") as handle:
             process = subprocess.Popen(dockerd_command(options, dockerd), stdout=handle, stderr=subprocess.STDOUT)
     except OSError as e:
-        raise DroneKitError(f"cannot start dockerd: {e}", hint="use a build-push image with a Docker engine, or mount one") from e
+        raise DroneKitError(f"cannot start dockerd: {e}",
+                            hint="use a build-push image with a Docker engine, or mount one") from e
     daemon = Daemon(process, log, options.socket)
     deadline = clock() + timeout
     while True:
@@ -106,17 +107,24 @@ def start_daemon(
         if clock() > deadline:
             daemon.stop()
             raise DroneKitError(
-                f"dockerd did not answer within {timeout:g}s", hint="raise settings.daemon_timeout or check the log below",
+                f"dockerd did not answer within {timeout:g}s",
+                hint="raise settings.daemon_timeout or check the log below",
                 details=daemon.log_tail(),
             )
         sleep(0.2)
 
 
 def _answers(host: str) -> bool:
+    if not unix_socket_accepts(host):
+        return False
     try:
         client = docker.APIClient(base_url=host, version=API_VERSION, timeout=5)
+    except docker.errors.DockerException:
+        return False
+    try:
         client.ping()
     except (docker.errors.DockerException, requests.RequestException):
         return False
-    client.close()
+    finally:
+        client.close()
     return True

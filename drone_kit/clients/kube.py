@@ -70,7 +70,7 @@ class Kube:
     def __init__(self, api_client: k8s.ApiClient, log: Log, sleep: Callable[[float], None] = time.sleep,
                  attempts: int = 6) -> None:
         self.api_client = api_client
-        self.apis = {"apps": k8s.AppsV1Api(api_client), "core": k8s.CoreV1Api(api_client)}
+        self.apis: dict[str, Any] = {"apps": k8s.AppsV1Api(api_client), "core": k8s.CoreV1Api(api_client)}
         self.log, self.sleep, self.attempts = log, sleep, attempts
 
     @property
@@ -90,7 +90,8 @@ class Kube:
             raise KubeError(f"cannot reach the Kubernetes API at {self.host}: {type(e).__name__}",
                             hint="check settings.kubeconfig and that the cluster is up") from e
 
-    def _json(self, verb: str, resource: str, where: str, method: Callable, *args, **kwargs) -> dict:
+    def _json(self, verb: str, resource: str, where: str, method: Callable[..., Any], *args: Any,
+              **kwargs: Any) -> dict[str, Any]:
         response = self.call(verb, resource, where, method, *args, _preload_content=False, **kwargs)
         return json.loads(response.data)
 
@@ -98,7 +99,8 @@ class Kube:
         return self._json("get", "deployments", f"{namespace}/{name}",
                           self.apis["apps"].read_namespaced_deployment, name, namespace)
 
-    def patch_deployment(self, namespace: str, name: str, body, content_type: str, dry_run: bool = False) -> dict:
+    def patch_deployment(self, namespace: str, name: str, body: dict[str, Any] | list[dict[str, Any]],
+                         content_type: str, dry_run: bool = False) -> dict[str, Any]:
         return self._json("patch", "deployments", f"{namespace}/{name}", self.apis["apps"].patch_namespaced_deployment,
                           name, namespace, body, dry_run="All" if dry_run else None, _content_type=content_type)
 
@@ -108,14 +110,14 @@ class Kube:
                              _preload_content=False)
         return response.data.decode(errors="replace")
 
-    def list(self, kind: str, namespace: str, **selectors) -> tuple[list[dict], str]:
+    def list(self, kind: str, namespace: str, **selectors: Any) -> tuple[list[dict[str, Any]], str]:
         group, method, resource = KINDS[kind]
         listed = self._json("list", resource, f"namespace {namespace}", getattr(self.apis[group], method), namespace,
                             **selectors)
         return listed.get("items") or [], listed["metadata"].get("resourceVersion", "")
 
     def watch_once(self, kind: str, namespace: str, resource_version: str, timeout: int = 60,
-                   **selectors) -> Iterator[dict]:
+                   **selectors: Any) -> Iterator[dict[str, Any]]:
         """One watch stream: its events as dicts ({"type", "object"}) until the server ends it."""
         group, method, resource = KINDS[kind]
         try:
@@ -142,7 +144,7 @@ class Kube:
 
 
 def follow(kube: Kube, kind: str, namespace: str, stop: threading.Event, sleep: Callable[[float], None] = time.sleep,
-           **selectors) -> Iterator[tuple[str, dict]]:
+           **selectors: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every change to `kind` objects, forever: the listed objects as ADDED, then the watch;
     relists on 410 Gone, resumes where it was after a dropped connection or a server error."""
     resource_version = None

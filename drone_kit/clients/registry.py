@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from drone_kit.clients.retry import retrying, transient_status
+from drone_kit.clients.retry import send_with_retries
 from drone_kit.errors import DroneKitError
 from drone_kit.images.manifests import MANIFEST_TYPES, Manifest, sha256_digest
 from drone_kit.images.plain_http import split_host
@@ -44,21 +44,12 @@ class RegistryClient:
         self.session.auth = auth
         self.timeout, self.attempts, self.sleep = timeout, attempts, sleep
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-        if transient_status(response.status_code):
-            raise requests.HTTPError(f"HTTP {response.status_code}", response=response)
-        return response
-
     def _request(self, method: str, path: str, url: str | None = None, **kwargs: Any) -> requests.Response:
         """One request, retried while the registry is unreachable or answers 5xx or 429."""
-        retry = retrying(f"registry {self.host}: {method} {path}", self.attempts, sleep=self.sleep)
         try:
-            response = retry(self._send, method, url or self.base_url + path, **kwargs)
-        except requests.HTTPError as e:
-            if e.response is None:
-                raise
-            response = e.response
+            response = send_with_retries(self.session, method, url or self.base_url + path,
+                                         f"registry {self.host}: {method} {path}", self.attempts, self.sleep,
+                                         timeout=self.timeout, **kwargs)
         except requests.ConnectionError as e:
             raise RegistryError(
                 f"registry {self.host} is unreachable: {type(e).__name__}",
@@ -84,12 +75,14 @@ class RegistryClient:
         digest = sha256_digest(response.content)
         announced = response.headers.get("Docker-Content-Digest", digest)
         if announced != digest or (reference.startswith("sha256:") and reference != digest):
-            raise RegistryError(f"registry {self.host}: manifest {name}@{reference} does not match its digest {digest}")
+            raise RegistryError(
+                f"registry {self.host}: manifest {name}@{reference} does not match its digest {digest}")
         return Manifest(response.headers.get("Content-Type", ""), digest, response.content)
 
     def manifest_digest(self, name: str, reference: str) -> str | None:
         """The digest a tag points to (HEAD, no body); None if absent."""
-        response = self._request("HEAD", f"/{name}/manifests/{reference}", headers={"Accept": ", ".join(MANIFEST_TYPES)})
+        response = self._request("HEAD", f"/{name}/manifests/{reference}",
+                                 headers={"Accept": ", ".join(MANIFEST_TYPES)})
         if response.status_code == 404:
             return None
         if response.status_code != 200:
@@ -118,15 +111,16 @@ class RegistryClient:
         """Store a blob in one request where the registry allows it (else POST, then PUT); its digest."""
         digest = sha256_digest(data)
         headers = {"Content-Type": "application/octet-stream"}
-        started = self._request("POST", f"/{name}/blobs/uploads/", params={"digest": digest}, data=data, headers=headers)
+        started = self._request("POST", f"/{name}/blobs/uploads/", params={"digest": digest}, data=data,
+                                headers=headers)
         if started.status_code == 201:
             return digest
         if started.status_code != 202 or "Location" not in started.headers:
             raise self._fail(started, f"POST blob upload to {name}")
         location = started.headers["Location"]
         url = location if location.startswith("http") else f"{self.base_url.rsplit('/v2', 1)[0]}{location}"
-        finished = self._request("PUT", f"/{name}/blobs/uploads/<upload>", url=url, params={"digest": digest}, data=data,
-                                 headers=headers)
+        finished = self._request("PUT", f"/{name}/blobs/uploads/<upload>", url=url, params={"digest": digest},
+                                 data=data, headers=headers)
         if finished.status_code != 201:
             raise self._fail(finished, f"PUT blob {digest} to {name}")
         return digest
@@ -147,9 +141,9 @@ def _speaks_tls(hostname: str, port: int, timeout: float) -> bool | None:
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     try:
-        with socket.create_connection((hostname, port), timeout=timeout) as sock:
-            with context.wrap_socket(sock, server_hostname=hostname):
-                return True
+        with (socket.create_connection((hostname, port), timeout=timeout) as sock,
+              context.wrap_socket(sock, server_hostname=hostname)):
+            return True
     except ssl.SSLError:
         return False
     except OSError:

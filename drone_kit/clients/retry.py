@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import requests
 import tenacity
 import urllib3
 
@@ -40,7 +41,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if not value:
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # str.isdigit() also takes digits float() refuses, like ²
         return float(text)
     try:
         when = parsedate_to_datetime(text)
@@ -114,3 +115,23 @@ def retrying(what: str, attempts: int, log_line: Callable[[str], None] = log.war
         before_sleep=before_sleep,
         reraise=True,
     )
+
+
+def send_with_retries(session: requests.Session, method: str, url: str, what: str, attempts: int = 3,
+                      sleep: Callable[[float], None] = time.sleep, **kwargs: Any) -> requests.Response:
+    """One request through requests, retried while there is no answer or it is 5xx or 429; the
+    last answer (a 5xx too, once the attempts ran out). Raises requests' error when nothing ever
+    answered."""
+
+    def send() -> requests.Response:
+        response = session.request(method, url, **kwargs)
+        if transient_status(response.status_code):
+            raise requests.HTTPError(f"HTTP {response.status_code}", response=response)
+        return response
+
+    try:
+        return retrying(what, attempts, sleep=sleep)(send)
+    except requests.HTTPError as e:
+        if e.response is None:
+            raise
+        return e.response

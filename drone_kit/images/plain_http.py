@@ -19,7 +19,8 @@ def split_host(host: str) -> tuple[str, int | None]:
     return host.strip("[]"), None
 
 
-_INSECURE_WORDS = {"auto": "probe", "true": "http", "yes": "http", "1": "http", "false": "https", "no": "https", "0": "https"}
+_INSECURE_WORDS = {"auto": "probe", "true": "http", "yes": "http", "1": "http", "false": "https", "no": "https",
+                   "0": "https"}
 
 
 def listed_insecure(insecure: list[str]) -> list[str]:

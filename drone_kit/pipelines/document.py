@@ -46,8 +46,8 @@ def load_documents(text: str, source: str = ".drone.yml") -> list[Document]:
         raw = list(yaml.load_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
-        raise DroneKitError(f"{source}:{mark.line + 1}:{mark.column + 1}: YAML error: {e.problem}",
-                            hint="fix the YAML syntax there") from None
+        at = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else source
+        raise DroneKitError(f"{at}: YAML error: {e.problem}", hint="fix the YAML syntax there") from None
     documents = []
     for index, data in enumerate(raw):
         if data is None:

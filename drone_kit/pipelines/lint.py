@@ -30,7 +30,7 @@ def _unknown_keys(mapping: Located, known: set[str], where: str, severity: str =
             for key in mapping if key not in known]
 
 
-def _conditions(mapping, where: str) -> list[Problem]:
+def _conditions(mapping: object, where: str) -> list[Problem]:
     if not isinstance(mapping, Located):
         return []
     problems = _unknown_keys(mapping, CONDITION_KEYS, where)
@@ -41,7 +41,7 @@ def _conditions(mapping, where: str) -> list[Problem]:
     return problems
 
 
-def secrets_used(value) -> set[str]:
+def secrets_used(value: object) -> set[str]:
     """Pure: the names of every `from_secret` in a document."""
     if isinstance(value, dict):
         found = {value["from_secret"]} if isinstance(value.get("from_secret"), str) else set()
@@ -99,9 +99,11 @@ def lint(documents: list[Document], plugins: dict[str, Plugin], known_secrets: s
         if not steps:
             problems.append(Problem(data.line, "error", f"{where}: no steps"))
         step_names = [s.get("name") for s in steps if isinstance(s, Located)]
+        text_names = [n for n in step_names if isinstance(n, str)]  # did-you-mean compares text only
         for index, step in enumerate(steps):
             if not isinstance(step, Located):
-                problems.append(Problem(data.lines.get("steps", data.line), "error", f"{where}.steps[{index}]: not a mapping"))
+                problems.append(Problem(data.lines.get("steps", data.line), "error",
+                                        f"{where}.steps[{index}]: not a mapping"))
                 continue
             at = f"{where}.steps[{index}] ({step.get('name', '?')})"
             problems += _unknown_keys(step, STEP_KEYS, at)
@@ -112,9 +114,11 @@ def lint(documents: list[Document], plugins: dict[str, Plugin], known_secrets: s
             for dependency in step.get("depends_on") or []:
                 if dependency not in step_names:
                     problems.append(Problem(step.lines.get("depends_on", step.line), "error",
-                                            f"{at}.depends_on: no step named {dependency!r}{did_you_mean(dependency, step_names)}"))
+                                            f"{at}.depends_on: no step named {dependency!r}"
+                                            f"{did_you_mean(dependency, text_names)}"))
             problems += _plugin_settings(step, at, plugins)
         if known_secrets is not None:
             for secret in sorted(secrets_used(data) - known_secrets):
-                problems.append(Problem(data.line, "error", f"{where}: secret {secret!r} is used (from_secret) but not given"))
+                problems.append(Problem(data.line, "error",
+                                        f"{where}: secret {secret!r} is used (from_secret) but not given"))
     return sorted(problems, key=lambda p: p.line)

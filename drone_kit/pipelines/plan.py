@@ -12,6 +12,7 @@ import fnmatch
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from drone_kit.errors import DroneKitError
 from drone_kit.pipelines.keys import LOCAL_STEP_KEYS
@@ -33,7 +34,7 @@ def substitute(text: str, variables: dict[str, str]) -> str:
     return _SUBSTITUTION.sub(replace, text)
 
 
-def matches(condition, value: str) -> bool:
+def matches(condition: str | list[Any] | dict[str, Any] | None, value: str) -> bool:
     """Pure: one condition (a glob, a list of globs, or {include, exclude}) against a value."""
     if condition is None:
         return True
@@ -52,7 +53,7 @@ def conditions_hold(conditions: dict | None, facts: dict[str, str]) -> bool:
     return all(matches(value, facts.get(key, "")) for key, value in (conditions or {}).items() if key in facts)
 
 
-def resolve(value, secrets: dict[str, str], where: str):
+def resolve(value: Any, secrets: dict[str, str], where: str) -> Any:
     if isinstance(value, dict) and set(value) == {"from_secret"}:
         if value["from_secret"] not in secrets:
             raise DroneKitError(f"{where}: secret {value['from_secret']!r} is not given",
@@ -128,7 +129,8 @@ def _ordered(steps: list[Step], where: str) -> list[Step]:
         for dependency in step.depends_on:
             if dependency not in names:
                 raise DroneKitError(f"{where}: step {step.name!r} depends on {dependency!r}, which does not exist")
-    ordered, done = [], set()
+    ordered: list[Step] = []
+    done: set[str] = set()
     while len(ordered) < len(steps):
         ready = [s for s in steps if s.name not in done and set(s.depends_on) <= done]
         if not ready:

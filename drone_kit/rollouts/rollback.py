@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from drone_kit.clients.kube import JSON_PATCH, Kube
 from drone_kit.rollouts.rules import Limits
@@ -38,10 +39,12 @@ def roll_back(kube: Kube, namespace: str, restores: list[Restore], limits: Limit
     try:
         targets = {}
         for restore in restores:
-            patch = [{"op": "replace", "path": "/spec/template", "value": restore.template},
-                     {"op": "add", "path": "/metadata/annotations/kubernetes.io~1change-cause",
-                      "value": f"rollback by drone_kit to {restore.image}"}]
-            targets[restore.name] = kube.patch_deployment(namespace, restore.name, patch, JSON_PATCH)["metadata"]["generation"]
+            patch: list[dict[str, Any]] = [
+                {"op": "replace", "path": "/spec/template", "value": restore.template},
+                {"op": "add", "path": "/metadata/annotations/kubernetes.io~1change-cause",
+                 "value": f"rollback by drone_kit to {restore.image}"}]
+            patched = kube.patch_deployment(namespace, restore.name, patch, JSON_PATCH)
+            targets[restore.name] = patched["metadata"]["generation"]
         verdicts = wait_for(watches, targets, limits, timeout, clock, sleep)
     finally:
         if own_watches:

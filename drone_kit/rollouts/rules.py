@@ -172,7 +172,8 @@ def judge(state: RolloutState, target_generation: int, limits: Limits, now: floa
     deployment = state.deployment
     if deployment is None or (deployment.get("status", {}).get("observedGeneration") or 0) < target_generation:
         return Verdict("progressing")
-    for kind, status, reason in (("Progressing", "False", "ProgressDeadlineExceeded"), ("ReplicaFailure", "True", None)):
+    for kind, status, reason in (("Progressing", "False", "ProgressDeadlineExceeded"),
+                                 ("ReplicaFailure", "True", None)):
         if _condition(deployment, kind) == status and reason in (None, _condition(deployment, kind, "reason")):
             message = _condition(deployment, kind, "message") or kind
             return Verdict("failed", "progress-deadline" if reason else "replica-failure", message)
@@ -204,7 +205,8 @@ def _judge_pod(state: RolloutState, pod: dict, limits: Limits, now: float) -> Ve
             message = waiting.get("message") or waiting["reason"]
             lasting = now - state.first_seen.get(("pull", name), now) >= limits.pull_grace
             if lasting or any(p in message.lower() for p in PERMANENT_PULL_ERRORS):
-                return Verdict("failed", "image-pull", f"{where}: the image cannot be pulled: {message}", name, container)
+                return Verdict("failed", "image-pull", f"{where}: the image cannot be pulled: {message}", name,
+                               container)
         if terminated and terminated.get("exitCode", 0) != 0:
             code, why = terminated["exitCode"], terminated.get("reason", "Error")
             if why == "OOMKilled":
@@ -217,10 +219,10 @@ def _judge_pod(state: RolloutState, pod: dict, limits: Limits, now: float) -> Ve
             return Verdict("failed", "crash-loop", f"{where} restarted {restarts} times (max_restarts is "
                            f"{limits.max_restarts})", name, container, last_exit)
     unschedulable_since = state.first_seen.get(("unschedulable", name))
-    if unschedulable_since is not None and _condition(pod, "PodScheduled", "reason") == "Unschedulable":
-        if now - unschedulable_since >= limits.unschedulable_grace:
-            message = _condition(pod, "PodScheduled", "message") or "no node can run it"
-            return Verdict("failed", "unschedulable", f"pod {name} cannot be scheduled: {message}", name)
+    if (unschedulable_since is not None and _condition(pod, "PodScheduled", "reason") == "Unschedulable"
+            and now - unschedulable_since >= limits.unschedulable_grace):
+        message = _condition(pod, "PodScheduled", "message") or "no node can run it"
+        return Verdict("failed", "unschedulable", f"pod {name} cannot be scheduled: {message}", name)
     if _condition(pod, "Ready") != "True" and now - state.first_seen.get(("pod", name), now) >= limits.ready_timeout:
         return Verdict("failed", "not-ready", f"pod {name} is not Ready after {limits.ready_timeout:g}s "
                        "(ready_timeout)", name)

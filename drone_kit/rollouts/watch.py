@@ -7,6 +7,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from drone_kit.clients.kube import Kube, follow
 from drone_kit.rollouts.lines import pod_line, progress_line
@@ -25,7 +26,7 @@ class RolloutWatch:
         self.status = status or (lambda key, line: log(line))
         self.name = deployment["metadata"]["name"]
         self.state = RolloutState(self.name)
-        self.events: queue.Queue = queue.Queue()
+        self.events: queue.Queue[tuple[str, str, dict[str, Any]] | None] = queue.Queue()  # None: a watch failed
         self.stop = threading.Event()
         self.failure: Exception | None = None
         self._said: dict[str, str] = {}
@@ -51,7 +52,8 @@ class RolloutWatch:
             except queue.Empty:
                 return
             if item is None:
-                raise self.failure  # type: ignore[misc]
+                assert self.failure is not None  # set before the None is queued
+                raise self.failure
             self.state.apply(*item, self.clock())
 
     def say_changes(self, target_generation: int) -> None:

@@ -35,13 +35,15 @@ class ShimMetrics:
         self.failed = Counter("drone_kit_shim_hooks_failed", "Hooks Drone refused for good", registry=r)
         self.retried = Counter("drone_kit_shim_hooks_retried", "Delivery attempts to retry", registry=r)
         self.depth = Gauge("drone_kit_shim_outbox_depth", "Hooks not yet delivered", registry=r)
-        self.oldest = Gauge("drone_kit_shim_outbox_oldest_age_seconds", "Age of the oldest undelivered hook", registry=r)
+        self.oldest = Gauge("drone_kit_shim_outbox_oldest_age_seconds", "Age of the oldest undelivered hook",
+                            registry=r)
         self.latency = Histogram("drone_kit_shim_delivery_latency_seconds", "From receipt to Drone's acceptance",
                                  buckets=LATENCY_BUCKETS, registry=r)
         self.builds = Counter("drone_kit_builds", "Finished builds", ["repo", "status"], registry=r)
         self.build_seconds = Histogram("drone_kit_build_duration_seconds", "Build durations", ["repo"],
                                        buckets=DURATION_BUCKETS, registry=r)
-        self.deploys = Counter("drone_kit_deploys", "Deploys (deploy steps and promotions)", ["repo", "status"], registry=r)
+        self.deploys = Counter("drone_kit_deploys", "Deploys (deploy steps and promotions)", ["repo", "status"],
+                               registry=r)
         self.lead_time = Histogram("drone_kit_lead_time_seconds", "Commit to successful deploy", ["repo"],
                                    buckets=LEAD_TIME_BUCKETS, registry=r)
         self.change_failure = Gauge("drone_kit_change_failure_ratio", "Failed deploys / deploys", ["repo"], registry=r)

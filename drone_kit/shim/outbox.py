@@ -72,6 +72,7 @@ class Outbox:
                 "INSERT INTO hooks (delivery, repo, event, headers, query, body, received, next_attempt) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (delivery or None, repo, event, json.dumps(headers), query, body, now, now))
+            assert cursor.lastrowid is not None  # set by every successful INSERT
             return cursor.lastrowid, False
         except sqlite3.IntegrityError:
             row = db.execute("SELECT id FROM hooks WHERE delivery = ?", (delivery,)).fetchone()

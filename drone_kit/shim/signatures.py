@@ -41,7 +41,8 @@ def parse_signature_header(value: str) -> dict[str, str]:
 
 
 def drone_signature(secret: str, headers: Mapping[str, str], names: list[str], target: str = "") -> str:
-    lines = [f"(request-target): {target}" if name == "(request-target)" else f"{name}: {headers[name]}" for name in names]
+    lines = [f"(request-target): {target}" if name == "(request-target)" else f"{name}: {headers[name]}"
+             for name in names]
     mac = hmac.new(secret.encode(), "\n".join(lines).encode(), hashlib.sha256).digest()
     return base64.b64encode(mac).decode()
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from drone_kit.step.progress import TextOut
 
 STDOUT_CARD_PATH = "/dev/stdout"
 # Where the templates are, unless DRONE_KIT_CARDS_URL (set on the runner) says: the shim serves
@@ -30,7 +32,7 @@ def card_escape_sequence(document: dict[str, Any]) -> str:
     return f"\x1b]1338;{encoded}\x1b]0m\n"
 
 
-def write_card(card_path: str, kind: str, data: dict[str, Any], stdout: IO[str], cards_url: str = "") -> bool:
+def write_card(card_path: str, kind: str, data: dict[str, Any], stdout: TextOut, cards_url: str = "") -> bool:
     """Write a card where Drone asked for it; False when not running under Drone (no path)."""
     if not card_path:
         return False

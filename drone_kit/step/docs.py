@@ -36,7 +36,8 @@ def settings_table(plugin: Plugin) -> str:
     rows = [("SETTING", "TYPE", "DEFAULT", "DESCRIPTION"), *_rows(plugin)]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3] for row in rows
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]
+        for row in rows
     ).rstrip() + "\n"
 
 

@@ -1,7 +1,8 @@
 """Keeping secret setting values out of everything a plugin prints.
 
 A plugin's stdout and stderr are wrapped in a MaskingStream for the whole run, so its own
-messages, error messages and log records all pass through the same Masker. Like Drone, a multi-line secret (a kubeconfig) is masked line by line.
+messages, error messages and log records all pass through the same Masker. Like Drone, a
+multi-line secret (a kubeconfig) is masked line by line.
 """
 
 from __future__ import annotations
@@ -82,5 +83,5 @@ class MaskingStream(io.TextIOBase):
         return True
 
     @property
-    def encoding(self) -> str:  # type: ignore[override]
+    def encoding(self) -> str:  # type: ignore[override]  # typeshed has it writable; in io it is read-only too
         return getattr(self._target, "encoding", "utf-8")

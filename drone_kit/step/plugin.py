@@ -12,12 +12,12 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from drone_kit.errors import DroneKitError, error_lines
 from drone_kit.step.context import BuildContext, read_context
 from drone_kit.step.masking import Masker, MaskingStream
-from drone_kit.step.progress import StatusLines
+from drone_kit.step.progress import StatusLines, TextOut
 from drone_kit.step.settings import Setting, parse_settings, read_raw
 
 UNEXPECTED_ERROR_EXIT = 70
@@ -41,22 +41,22 @@ class PluginRun:
     plugin: Plugin
     settings: dict[str, Any]
     context: BuildContext
-    stdout: IO[str]  # machine output: cards, results meant for other programs
-    stderr: IO[str]  # the human log
+    stdout: TextOut  # machine output: cards, results meant for other programs
+    stderr: TextOut  # the human log
     environ: Mapping[str, str] = field(default_factory=dict)
     masker: Masker = field(default_factory=Masker)
-    lines: StatusLines | None = None
+    lines: StatusLines | None = None  # None: StatusLines on stderr
 
     def __post_init__(self) -> None:
-        self.lines = self.lines or StatusLines(self.stderr)
+        self.lines = self._lines = self.lines or StatusLines(self.stderr)
 
     def say(self, message: str) -> None:
         """One line in the build log."""
-        self.lines.event(message)
+        self._lines.event(message)
 
     def status(self, key: str, message: str) -> None:
         """Where something long stands: a line when it changes; live on a terminal."""
-        self.lines.status(key, message)
+        self._lines.status(key, message)
 
 
 @contextlib.contextmanager
@@ -64,7 +64,7 @@ def masked_std_streams(masker: Masker) -> Iterator[tuple[MaskingStream, MaskingS
     """Route sys.stdout and sys.stderr through the masker, so nothing bypasses it."""
     real_out, real_err = sys.stdout, sys.stderr
     out, err = MaskingStream(real_out, masker), MaskingStream(real_err, masker)
-    sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+    sys.stdout, sys.stderr = out, err
     try:
         yield out, err
     finally:
@@ -92,11 +92,12 @@ def run_plugin(
             for warning in raw.warnings:
                 err.write(f"Warning: {warning}\n")
             settings = parse_settings(list(plugin.settings), raw.values, context.workspace)
-            run = PluginRun(plugin, settings, context, out, err, environ, masker)
+            lines = StatusLines(err)
+            run = PluginRun(plugin, settings, context, out, err, environ, masker, lines)
             try:
                 plugin.run(run)
             finally:
-                run.lines.finish()
+                lines.finish()
             return 0
         except DroneKitError as e:
             err.write("\n".join(error_lines(e)) + "\n")

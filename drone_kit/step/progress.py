@@ -3,13 +3,24 @@ terminal, the same lines plus the current status redrawn in place on the last li
 
 from __future__ import annotations
 
-from typing import IO
+from typing import Protocol
 
 CLEAR_LINE = "\r\x1b[K"
 
 
+class TextOut(Protocol):
+    """What a step's output needs of a stream. A plugin's streams are MaskingStreams: an
+    io.TextIOBase, which typing does not count as an IO[str] (a file or a StringIO is both)."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+    def isatty(self) -> bool: ...
+
+
 class StatusLines:
-    def __init__(self, stream: IO[str], live: bool | None = None) -> None:
+    def __init__(self, stream: TextOut, live: bool | None = None) -> None:
         self.stream = stream
         self.live = stream.isatty() if live is None else live
         self.statuses: dict[str, str] = {}

@@ -40,7 +40,8 @@ def read_result(workspace: Path, name: str) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except ValueError as e:
-        raise DroneKitError(f"{path} is not valid JSON: {e}", hint="delete it and re-run the step that writes it") from e
+        raise DroneKitError(f"{path} is not valid JSON: {e}",
+                            hint="delete it and re-run the step that writes it") from e
     if not isinstance(data, dict):
         raise DroneKitError(f"{path} does not hold a JSON object", hint="delete it and re-run the step that writes it")
     return data

@@ -158,7 +158,8 @@ def read_raw(settings: list[Setting], environ: Mapping[str, str], overrides: Map
         setting = by_env.get(key)
         if setting is None:
             name = key[len(ENV_PREFIX):].lower()
-            warnings.append(f"settings.{name} is not a setting of this plugin and is ignored{did_you_mean(name, names)}")
+            warnings.append(
+                f"settings.{name} is not a setting of this plugin and is ignored{did_you_mean(name, names)}")
         elif setting.env == key or setting.name not in values:
             values[setting.name] = environ[key]
     unknown = [k for k in overrides if k not in names]

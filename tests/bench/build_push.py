@@ -46,8 +46,10 @@ def uploaded_bytes(registry, name: str, since: int) -> tuple[int, int]:
     text = registry.log_text()[since:]
     digests = re.findall(rf'"PUT /v2/{name}/blobs/uploads/[^"]*digest=(sha256(?:%3A|:)[0-9a-f]+)[^"]*" 201', text)
     client = RegistryClient(registry.host, scheme="http")
-    sizes = [int(client.session.head(f"{client.base_url}/{name}/blobs/{d.replace('%3A', ':')}").headers["Content-Length"])
-             for d in digests]
+    sizes = [
+        int(client.session.head(f"{client.base_url}/{name}/blobs/{d.replace('%3A', ':')}").headers["Content-Length"])
+        for d in digests
+    ]
     return len(sizes), sum(sizes)
 
 
@@ -67,7 +69,9 @@ def ours(engine, registry, workspace: Path, repo: str, base: str) -> None:
 
 def reference(engine, registry, workspace: Path, repo: str, base: str) -> None:
     api = engine.client.api
-    for event in api.build(path=str(workspace), tag=f"{repo}:{TAGS[0]}", buildargs={"BASE": base}, rm=True, decode=True):
+    for event in api.build(
+        path=str(workspace), tag=f"{repo}:{TAGS[0]}", buildargs={"BASE": base}, rm=True, decode=True
+    ):
         if "error" in event:
             raise SystemExit(f"docker build failed: {event['error']}")
     for tag in TAGS:
@@ -111,7 +115,9 @@ def main() -> None:
             for name, way in (("ours", ours), ("reference", reference)):
                 with running_engine(dockerd, runc) as fresh:
                     prepare_engine(fresh, base)
-                    results["cold"][name].append(trial(way, fresh, registry, workspace, f"{registry.host}/bench/{name}", base))
+                    results["cold"][name].append(
+                        trial(way, fresh, registry, workspace, f"{registry.host}/bench/{name}", base)
+                    )
             print(f"cold run {run + 1}: ours {results['cold']['ours'][-1][0]:.1f}s, "
                   f"reference {results['cold']['reference'][-1][0]:.1f}s", flush=True)
         for name, way in (("ours", ours), ("reference", reference)):

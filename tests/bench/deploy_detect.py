@@ -52,7 +52,10 @@ def main() -> None:
         cluster.close()
         kubectl = f"fails at {kubectl_fails_at(name):.0f}s"
         if result is None:
-            print(f"{name:26} {'-':>9} {'0.00s':>8} {'-':>6}  {kubectl:>24}  (refused before deploying: bad image name)")
+            print(
+                f"{name:26} {'-':>9} {'0.00s':>8} {'-':>6}  {kubectl:>24}  "
+                "(refused before deploying: bad image name)"
+            )
             continue
         shows, verdict = first_showing(name), result["detect_seconds"]
         worst = max(worst, verdict - shows)

@@ -56,7 +56,9 @@ def run_wrk(wrk: str, url: str, body: bytes, headers: dict, seconds: int, connec
     (tmp / "body.json").write_bytes(body)
     script = tmp / "hooks.lua"
     script.write_text(f"wrk.body = io.open({str(tmp / 'body.json')!r}):read('*a')\n" + LUA)
-    header_args = [arg for name, value in headers.items() if name != "X-Gitea-Delivery" for arg in ("-H", f"{name}: {value}")]
+    header_args = [
+        arg for name, value in headers.items() if name != "X-Gitea-Delivery" for arg in ("-H", f"{name}: {value}")
+    ]
     out = subprocess.run([wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), *header_args,
                           url], capture_output=True, text=True, check=True).stdout
     def latency(label: str) -> float:

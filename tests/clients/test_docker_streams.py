@@ -80,7 +80,8 @@ def test_push_failure_arrives_inside_the_stream():
     progress = PushProgress()
     feed_all(progress, [
         {"status": "The push refers to repository [10.231.0.2:5000/app]"},
-        {"errorDetail": {"message": 'Get "https://10.231.0.2:5000/v2/": http: server gave HTTP response to HTTPS client'},
+        {"errorDetail": {
+            "message": 'Get "https://10.231.0.2:5000/v2/": http: server gave HTTP response to HTTPS client'},
          "error": 'Get "https://10.231.0.2:5000/v2/": http: server gave HTTP response to HTTPS client'},
     ])
     assert "server gave HTTP response to HTTPS client" in progress.error

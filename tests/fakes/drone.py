@@ -7,17 +7,15 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 from drone_kit.shim.signatures import gitea_hook_authentic
-from tests.stack.registry import free_port
+from tests.fakes.http_server import FakeHandler, LoopbackServer
 
 
 class FakeDrone:
     def __init__(self, secret: str) -> None:
         self.secret = secret
-        self.port = free_port()
         self.deliveries: list[dict] = []  # what /hook accepted, in order
         self.builds: dict[str, list[dict]] = {}
         self.unknown_repos: set[str] = set()
@@ -25,23 +23,23 @@ class FakeDrone:
         self.activated: list[str] = []
         self.delay = 0.0
         self.lock = threading.Lock()
-        self.server: ThreadingHTTPServer | None = None
-        self.up()
+        self.server = LoopbackServer(_handler(self))
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.server.url
 
     def up(self) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler(self))
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server.start()
 
     def down(self) -> None:
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        self.server.stop()
+
+    def __enter__(self) -> FakeDrone:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.down()
 
     def delivered_ids(self, event: str | None = None) -> list[str]:
         with self.lock:
@@ -49,29 +47,16 @@ class FakeDrone:
 
 
 def _handler(drone: FakeDrone):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args) -> None:
-            pass
-
-        def _send(self, code: int, body) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(FakeHandler):
         def do_GET(self) -> None:
             url = urlparse(self.path)
             if url.path == "/healthz":
-                return self._send(200, {})
+                return self.answer(200, {})
             parts = url.path.strip("/").split("/")
             if parts[:2] == ["api", "repos"] and parts[-1] == "builds":
                 with drone.lock:
-                    return self._send(200, list(reversed(drone.builds.get("/".join(parts[2:4]), []))))
-            self._send(404, {"message": "not found"})
+                    return self.answer(200, list(reversed(drone.builds.get("/".join(parts[2:4]), []))))
+            self.answer(404, {"message": "not found"})
 
         def do_POST(self) -> None:
             url = urlparse(self.path)
@@ -79,27 +64,27 @@ def _handler(drone: FakeDrone):
             if url.path == "/api/user/repos":
                 with drone.lock:
                     drone.syncs += 1
-                return self._send(200, [])
+                return self.answer(200, [])
             if url.path.startswith("/api/repos/"):  # activation: Drone then knows the repository
                 repo = url.path.removeprefix("/api/repos/")
                 with drone.lock:
                     drone.activated.append(repo)
                     drone.unknown_repos.discard(repo)
-                return self._send(200, {"slug": repo, "active": True})
+                return self.answer(200, {"slug": repo, "active": True})
             if url.path != "/hook":
-                return self._send(404, {"message": "not found"})
+                return self.answer(404, {"message": "not found"})
             time.sleep(drone.delay)
             event = self.headers.get("X-Gitea-Event", "")
             if event not in ("push", "create", "delete", "issues", "issue_comment", "pull_request"):
-                return self._send(200, {})
+                return self.answer(200, {})
             payload = json.loads(body)
             repo = payload["repository"]["full_name"]
             with drone.lock:
                 if repo in drone.unknown_repos:
-                    return self._send(400, {"message": "Cannot find repository"})
+                    return self.answer(400, {"message": "Cannot find repository"})
             secret = parse_qs(url.query).get("secret", [""])[0]
             if not gitea_hook_authentic(body, self.headers.get("X-Gitea-Signature", ""), secret, drone.secret):
-                return self._send(400, {"message": "Invalid webhook signature"})
+                return self.answer(400, {"message": "Invalid webhook signature"})
             with drone.lock:
                 drone.deliveries.append({"delivery": self.headers.get("X-Gitea-Delivery", ""), "repo": repo,
                                          "event": event, "body": body, "query": url.query,
@@ -108,7 +93,7 @@ def _handler(drone: FakeDrone):
                     build = {"number": len(drone.builds.get(repo, [])) + 1, "after": payload.get("after"),
                              "ref": payload.get("ref")}
                     drone.builds.setdefault(repo, []).append(build)
-                    return self._send(200, build)
-            self._send(200, None)
+                    return self.answer(200, build)
+            self.answer(200, None)
 
     return Handler

@@ -16,9 +16,9 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+from tests.fakes.http_server import FakeHandler, LoopbackServer
 from tests.rollouts.recordings import Row
 
 PLURALS = {"deployments": "Deployment", "replicasets": "ReplicaSet", "pods": "Pod", "events": "Event"}
@@ -64,14 +64,12 @@ class FakeCluster:
             if row.type == "SNAPSHOT":
                 self._record(row.kind, "ADDED", row.object)
         self._stopped = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = LoopbackServer(_handler(self))
         threading.Thread(target=self._play, daemon=True).start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.server.url
 
     def kubeconfig(self, token: str = "fake-token-5up3r-s3cret") -> str:
         return json.dumps({
@@ -90,8 +88,7 @@ class FakeCluster:
         self._stopped.set()
         with self.condition:
             self.condition.notify_all()
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
     # --- playback -------------------------------------------------------------------------
     def elapsed(self) -> float:
@@ -128,7 +125,8 @@ class FakeCluster:
             if content_type.startswith("application/strategic-merge-patch"):
                 if self.started_at is None:
                     self.started_at = time.monotonic()
-                changed = next(r.object for r in self.pending if r.kind == "Deployment" and r.object["metadata"]["name"] == name)
+                changed = next(r.object for r in self.pending
+                               if r.kind == "Deployment" and r.object["metadata"]["name"] == name)
                 return 200, self._with_version(changed)
             if content_type.startswith("application/json-patch"):
                 return 200, self._rollback(deployment, body)
@@ -149,7 +147,8 @@ class FakeCluster:
         metadata, spec = rolled["metadata"], rolled["spec"]
         metadata["generation"] += 1
         annotations = metadata.setdefault("annotations", {})
-        annotations["deployment.kubernetes.io/revision"] = str(int(annotations.get("deployment.kubernetes.io/revision", "0")) + 1)
+        revision = int(annotations.get("deployment.kubernetes.io/revision", "0"))
+        annotations["deployment.kubernetes.io/revision"] = str(revision + 1)
         spec["template"] = template
         replicas = spec.get("replicas", 1)
         rolled["status"] = {
@@ -170,32 +169,21 @@ def _status(code: int, reason: str, message: str) -> dict:
 
 
 def _handler(cluster: FakeCluster):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args) -> None:
-            pass
-
-        def _send(self, code: int, body: dict | str, content_type: str = "application/json") -> None:
-            data = (body if isinstance(body, str) else json.dumps(body)).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(FakeHandler):
         def _fault(self, verb: str, plural: str, name: str) -> bool:
             if (verb, plural) in cluster.faults.forbidden:
                 group = "" if plural in ("pods", "events") else "apps"
                 what = f'{plural}.{group} "{name}"' if name and group else f'{plural} "{name}"' if name else plural
-                self._send(403, _status(403, "Forbidden", f'{what} is forbidden: User "system:serviceaccount:drone:'
-                           f'default" cannot {verb} resource "{plural}" in API group "{group}" in the namespace "demo"'))
+                self.answer(403, _status(403, "Forbidden", f'{what} is forbidden: User "system:serviceaccount:'
+                                         f'drone:default" cannot {verb} resource "{plural}" in API group "{group}" '
+                                         f'in the namespace "demo"'))
                 return True
             for fault in cluster.faults.planned:
                 if fault.method == self.command and fault.plural == plural and fault.times > 0:
                     fault.times -= 1
                     reasons = {409: "Conflict", 500: "InternalError", 503: "ServiceUnavailable", 429: "TooManyRequests"}
-                    self._send(fault.status, _status(fault.status, reasons.get(fault.status, "Unknown"), "planned fault"))
+                    reason = reasons.get(fault.status, "Unknown")
+                    self.answer(fault.status, _status(fault.status, reason, "planned fault"))
                     return True
             return False
 
@@ -212,7 +200,7 @@ def _handler(cluster: FakeCluster):
             cluster.requests.append((self.command, self.path, self.headers.get("Content-Type", "")))
             match = PATH.match(url.path)
             if not match:
-                return self._send(404, _status(404, "NotFound", f"no route {url.path}"))
+                return self.answer(404, _status(404, "NotFound", f"no route {url.path}"))
             plural, name, sub = match["plural"], match["name"], match["sub"]
             kind = PLURALS[plural]
             verb = {"PATCH": "patch"}.get(self.command) or ("watch" if query.get("watch") == "true" else
@@ -220,18 +208,18 @@ def _handler(cluster: FakeCluster):
             if self._fault(verb, f"{plural}/log" if sub else plural, name or ""):
                 return
             if self.command == "PATCH":
-                code, answer = cluster.patch(name, self.headers.get("Content-Type", ""), json.loads(raw_body))
-                return self._send(code, answer)
+                code, patched = cluster.patch(name, self.headers.get("Content-Type", ""), json.loads(raw_body))
+                return self.answer(code, patched)
             if sub == "log":
                 text = cluster.logs.get(name, "".join(f"{name} log line {i}\n" for i in range(1, 31)))
                 tail = int(query.get("tailLines", 0) or 0)
-                return self._send(200, "".join(text.splitlines(True)[-tail:] if tail else text), "text/plain")
+                return self.answer(200, "".join(text.splitlines(True)[-tail:] if tail else text), "text/plain")
             if name:
                 with cluster.condition:
                     obj = cluster.current[kind].get(name)
                 if obj is None:
-                    return self._send(404, _status(404, "NotFound", f'{plural} "{name}" not found'))
-                return self._send(200, obj)
+                    return self.answer(404, _status(404, "NotFound", f'{plural} "{name}" not found'))
+                return self.answer(200, obj)
             selected = query.get("fieldSelector", "").removeprefix("metadata.name=") or None
             if query.get("watch") == "true":
                 return self._watch(kind, int(query.get("resourceVersion") or 0), selected,
@@ -239,8 +227,8 @@ def _handler(cluster: FakeCluster):
             with cluster.condition:
                 items = [o for n, o in cluster.current[kind].items() if selected in (None, n)]
                 version = str(len(cluster.log))
-            self._send(200, {"kind": f"{kind}List", "apiVersion": "v1", "metadata": {"resourceVersion": version},
-                             "items": items})
+            self.answer(200, {"kind": f"{kind}List", "apiVersion": "v1", "metadata": {"resourceVersion": version},
+                              "items": items})
 
         def _watch(self, kind: str, since: int, selected: str | None, timeout: float) -> None:
             self.send_response(200)

@@ -41,7 +41,8 @@ def test_index_of_docker_manifests_is_a_manifest_list():
     assert index.media_type == DOCKER_MANIFEST_LIST == body["mediaType"]
     assert index.digest == sha256_digest(index.body)
     assert body["manifests"] == [
-        {"mediaType": DOCKER_MANIFEST, "size": 7, "digest": amd.digest, "platform": {"architecture": "amd64", "os": "linux"}},
+        {"mediaType": DOCKER_MANIFEST, "size": 7, "digest": amd.digest,
+         "platform": {"architecture": "amd64", "os": "linux"}},
         {"mediaType": DOCKER_MANIFEST, "size": 8, "digest": arm.digest,
          "platform": {"architecture": "arm", "os": "linux", "variant": "v7"}},
     ]

@@ -8,7 +8,8 @@ DIGEST = "sha256:" + "ab" * 32
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("192.168.1.70:30500/our-task/nginx-demo:latest", ImageRef("192.168.1.70:30500", "our-task/nginx-demo", "latest")),
+        ("192.168.1.70:30500/our-task/nginx-demo:latest",
+         ImageRef("192.168.1.70:30500", "our-task/nginx-demo", "latest")),
         ("127.0.0.1:5000/demo/web", ImageRef("127.0.0.1:5000", "demo/web")),
         (f"registry.lab/app@{DIGEST}", ImageRef("registry.lab", "app", None, DIGEST)),
         (f"registry.lab/app:v1@{DIGEST}", ImageRef("registry.lab", "app", "v1", DIGEST)),
@@ -25,7 +26,8 @@ def test_parse(text, expected):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("127.0.0.1:5000/demo/Web:UP", "'demo/Web' is not a valid repository name (repository names must be lowercase)"),
+        ("127.0.0.1:5000/demo/Web:UP",
+         "'demo/Web' is not a valid repository name (repository names must be lowercase)"),
         ("reg.lab/app:bad tag", "tag 'bad tag' is not valid"),
         ("reg.lab/app@sha256:xyz", "the digest must look like sha256:<64 hex digits>"),
         ("reg.lab/app:", "tag '' is not valid"),

@@ -73,7 +73,9 @@ def test_missing_secrets_and_required_settings():
     documents = load_documents(BROKEN.replace("      deployment: web\n", ""))
     messages = [p.message for p in lint(documents, PLUGINS, set())]
     assert "pipeline 'default': secret 'kubeconfig' is used (from_secret) but not given" in messages
-    assert "pipeline 'default'.steps[1] (deploy).settings: missing required deployment for the deploy plugin" in messages
+    assert (
+        "pipeline 'default'.steps[1] (deploy).settings: missing required deployment for the deploy plugin" in messages
+    )
     assert secrets_used(documents[0].data) == {"kubeconfig"}
 
 

@@ -7,8 +7,8 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from drone_kit.errors import DroneKitError
 from drone_kit.clients.containers import ContainerEngine
+from drone_kit.errors import DroneKitError
 from drone_kit.pipelines.local_run import run_exec
 from drone_kit.pipelines.plan import matches, script, substitute
 from drone_kit.step.settings import encode_setting
@@ -74,7 +74,9 @@ def repo(tmp_path, base_image):
 
 def test_a_pipeline_runs_as_the_runner_would(engine, repo):
     lines = []
-    code = run_exec(repo / ".drone.yml", None, {"token": "s3cret"}, {}, False, False, ContainerEngine(engine.client), lines.append)
+    code = run_exec(
+        repo / ".drone.yml", None, {"token": "s3cret"}, {}, False, False, ContainerEngine(engine.client), lines.append
+    )
     text = "\n".join(lines)
     sha = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     assert code == 4, text
@@ -115,8 +117,8 @@ def test_trigger_that_does_not_match_runs_nothing(engine, repo, base_image):
     assert run_exec(repo / ".drone.yml", None, {}, {}, False, False, ContainerEngine(engine.client), lines.append) == 0
     assert not any("ran" in line for line in lines if line.startswith("[a]"))
     lines = []
-    assert run_exec(repo / ".drone.yml", None, {}, {"DRONE_BUILD_EVENT": "tag"}, False, False, ContainerEngine(engine.client),
-                    lines.append) == 0
+    assert run_exec(repo / ".drone.yml", None, {}, {"DRONE_BUILD_EVENT": "tag"}, False, False,
+                    ContainerEngine(engine.client), lines.append) == 0
     assert "[a] ran" in lines
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from drone_kit.step.results import read_result
+from tests.fakes.http_server import FakeHandler, LoopbackServer
 from tests.fakes.kube_api import FakeCluster
 from tests.rollouts.recordings import load
 from tests.stack.project_images import project_image, run_step
@@ -29,29 +30,17 @@ def test_deploy_image_rolls_out_against_the_api(engine, tmp_path):
     assert not engine.client.images.get(DEPLOY_TAG).attrs["Config"].get("User")
 
 
+class Hello(FakeHandler):
+    def do_GET(self):
+        self.answer(200, "hello v9", "text/plain")
+
+
 def test_verify_image_checks_a_url(engine, tmp_path):
-    import http.server
-    import threading
-
     project_image(engine, "verify")
-
-    class Hello(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"hello v9")
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        env = {"PLUGIN_URL": f"http://127.0.0.1:{server.server_address[1]}/", "PLUGIN_EXPECT_BODY": "hello v9",
-               "PLUGIN_ROLLBACK": "false", "DRONE_WORKSPACE": "/drone/src"}
+    with LoopbackServer(Hello) as hello:
+        env = {"PLUGIN_URL": f"{hello.url}/", "PLUGIN_EXPECT_BODY": "hello v9", "PLUGIN_ROLLBACK": "false",
+               "DRONE_WORKSPACE": "/drone/src"}
         status, logs = run_step(engine, "drone-kit-test/verify:test", tmp_path, env, network_mode="host")
-    finally:
-        server.shutdown()
     assert status == 0, logs
     assert "PASS http http://127.0.0.1:" in logs and read_result(Path(tmp_path), "verify")["outcome"] == "pass"
 

@@ -20,8 +20,13 @@ def test_crash_loop_diagnosis_has_state_events_and_logs():
     verdict, state = replay_to_verdict("crashloop")
     lines = diagnosis(verdict, state, ["starting", "fatal: no config"], previous_log=True)
     text = "\n".join(lines)
-    assert lines[0].startswith("deployment web failed: pod web-55bd5f7bfb-jmdq9: container web keeps crashing (exit code 3")
-    assert "pod web-55bd5f7bfb-jmdq9, container web: waiting (CrashLoopBackOff), last exit code 3 (Error), restarts 1" in text
+    assert lines[0].startswith(
+        "deployment web failed: pod web-55bd5f7bfb-jmdq9: container web keeps crashing (exit code 3"
+    )
+    assert (
+        "pod web-55bd5f7bfb-jmdq9, container web: waiting (CrashLoopBackOff), last exit code 3 (Error), restarts 1"
+        in text
+    )
     assert "Warning BackOff: Back-off restarting failed container" in text
     assert "MissingClusterDNS" not in text
     assert "last 2 log lines of the crashed container:\n    | starting\n    | fatal: no config" in text

@@ -48,7 +48,9 @@ def test_each_recording_gets_its_verdict_in_time(name):
         if "pod" in expected:
             assert verdict.pod == expected["pod"] and expected["pod"] in verdict.message
         if "exit_code" in expected:
-            assert verdict.exit_code == expected["exit_code"] and f"exit code {expected['exit_code']}" in verdict.message
+            assert (
+                verdict.exit_code == expected["exit_code"] and f"exit code {expected['exit_code']}" in verdict.message
+            )
 
 
 def test_the_undo_is_followed_to_convergence():

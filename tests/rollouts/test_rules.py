@@ -10,7 +10,8 @@ LIMITS = Limits(max_restarts=2, ready_timeout=120, unschedulable_grace=30, pull_
 
 
 def deployment(generation=2, observed=2, replicas=2, updated=1, total=3, available=2, revision="2", conditions=()):
-    return {"metadata": {"name": "web", "generation": generation, "annotations": {"deployment.kubernetes.io/revision": revision}},
+    return {"metadata": {"name": "web", "generation": generation,
+                         "annotations": {"deployment.kubernetes.io/revision": revision}},
             "spec": {"replicas": replicas},
             "status": {"observedGeneration": observed, "replicas": total, "updatedReplicas": updated,
                        "availableReplicas": available, "conditions": list(conditions)}}

@@ -8,17 +8,15 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
-from email.utils import format_datetime
 
 import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drone_kit.shim.signatures import body_digest, drone_signature
 from tests.fakes.drone import FakeDrone
-from tests.shim.support import GITEA, SECRET, gitea_headers, push_body, running_shim, wait_for
+from tests.fakes.http_server import FakeHandler, LoopbackServer
+from tests.shim.support import GITEA, SECRET, gitea_headers, push_body, running_shim, signed_drone_event, wait_for
 
 FIXTURES = ["push-branch.json", "push-tag.json", "create-tag.json"]
 HEADER_TEXT = st.characters(min_codepoint=32, max_codepoint=126)  # what an HTTP client can send in a header
@@ -47,7 +45,7 @@ def test_real_payloads_are_relayed_unchanged(shim, drone):
         assert answer.status_code == 202, answer.text
         sent.append((headers["X-Gitea-Delivery"], body))
     wait_for(lambda: len(drone.deliveries) == 3, what="3 deliveries")
-    for (delivery, body), got in zip(sent, drone.deliveries):
+    for (delivery, body), got in zip(sent, drone.deliveries, strict=True):
         assert got["delivery"] == delivery and got["body"] == body and got["query"] == f"secret={SECRET}"
     wait_for(lambda: [d["status"] for d in requests.get(f"{shim}/deliveries", timeout=5).json()] == ["delivered"] * 3,
              what="the outbox to show 3 delivered")
@@ -146,7 +144,8 @@ def test_sigkill_in_the_middle_loses_nothing_and_delivers_nothing_twice(tmp_path
 
 
 def _shim_pid(port: int) -> int:
-    for line in subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True).stdout.splitlines():
+    listening = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True).stdout
+    for line in listening.splitlines():
         if "pid=" in line:
             return int(line.split("pid=")[1].split(",")[0])
     raise AssertionError("no process listens on the shim's port")
@@ -191,47 +190,31 @@ def test_a_slow_drone_does_not_slow_gitea_down(tmp_path, drone):
 
 
 def drone_event(build: dict, secret: str = "wh-secret") -> tuple[bytes, dict]:
-    body = json.dumps({"event": "build", "action": "updated", "repo": {"slug": "our-task/app"}, "build": build}).encode()
-    headers = {"Date": format_datetime(datetime.now(timezone.utc), usegmt=True), "Digest": body_digest(body)}
-    signature = drone_signature(secret, {k.lower(): v for k, v in headers.items()}, ["date", "digest"])
-    headers["Signature"] = f'keyId="hmac-key",algorithm="hmac-sha256",signature="{signature}",headers="date digest"'
-    return body, headers
+    return signed_drone_event({"event": "build", "action": "updated", "repo": {"slug": "our-task/app"}, "build": build},
+                              secret)
 
 
 def test_drone_events_feed_metrics_and_grafana(tmp_path, drone):
-    import http.server
-    import threading
-
     annotations = []
 
-    class Grafana(http.server.BaseHTTPRequestHandler):
+    class Grafana(FakeHandler):
         def do_POST(self):
-            annotations.append((self.headers.get("Authorization"), json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            annotations.append((self.headers.get("Authorization"), json.loads(body)))
+            self.answer(200, {})
 
-        def log_message(self, *args):
-            pass
-
-    grafana = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Grafana)
-    threading.Thread(target=grafana.serve_forever, daemon=True).start()
     now = int(time.time())
-    try:
-        with running_shim(tmp_path, drone.url, webhook_secret="wh-secret", grafana_token="g-token",
-                          grafana_url=f"http://127.0.0.1:{grafana.server_address[1]}") as shim:
-            deploy_step = [{"steps": [{"name": "build"}, {"name": "deploy"}]}]
-            for status, commit in (("failure", "a" * 40), ("success", "b" * 40)):
-                body, headers = drone_event({"number": 4, "status": status, "event": "push", "target": "main",
-                                             "after": commit, "link": "http://drone/x/4", "started": now - 100,
-                                             "finished": now, "timestamp": now - 600, "stages": deploy_step})
-                assert requests.post(f"{shim}/drone/events", data=body, headers=headers, timeout=5).status_code == 204
-            body, headers = drone_event({"status": "success", "finished": now}, secret="wrong")
-            assert requests.post(f"{shim}/drone/events", data=body, headers=headers, timeout=5).status_code == 401
-            metrics = requests.get(f"{shim}/metrics", timeout=5).text
-    finally:
-        grafana.shutdown()
+    with LoopbackServer(Grafana) as grafana, running_shim(tmp_path, drone.url, webhook_secret="wh-secret",
+                                                          grafana_token="g-token", grafana_url=grafana.url) as shim:
+        deploy_step = [{"steps": [{"name": "build"}, {"name": "deploy"}]}]
+        for status, commit in (("failure", "a" * 40), ("success", "b" * 40)):
+            body, headers = drone_event({"number": 4, "status": status, "event": "push", "target": "main",
+                                         "after": commit, "link": "http://drone/x/4", "started": now - 100,
+                                         "finished": now, "timestamp": now - 600, "stages": deploy_step})
+            assert requests.post(f"{shim}/drone/events", data=body, headers=headers, timeout=5).status_code == 204
+        body, headers = drone_event({"status": "success", "finished": now}, secret="wrong")
+        assert requests.post(f"{shim}/drone/events", data=body, headers=headers, timeout=5).status_code == 401
+        metrics = requests.get(f"{shim}/metrics", timeout=5).text
     assert 'drone_kit_builds_total{repo="our-task/app",status="success"} 1.0' in metrics
     assert 'drone_kit_deploys_total{repo="our-task/app",status="failure"} 1.0' in metrics
     assert 'drone_kit_change_failure_ratio{repo="our-task/app"} 0.5' in metrics

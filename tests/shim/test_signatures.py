@@ -1,5 +1,5 @@
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -52,7 +52,7 @@ def signed(body=DRONE_BODY, date=DATE, secret=DRONE_SECRET, header="signature"):
     return headers
 
 
-NOW = datetime(2020, 1, 1, 0, 1, tzinfo=timezone.utc)
+NOW = datetime(2020, 1, 1, 0, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("headers, body, problem", [

@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import random
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from tests.stack import netguard
 

@@ -17,7 +17,9 @@ OFFLINE = "--no-index --find-links /src/build/wheels"
 
 def import_base(engine) -> str:
     """The Debian base (python3 + a Docker engine) in the test engine; its name."""
-    rootfs = Path(os.environ.get("DRONE_KIT_TEST_CACHE", Path.home() / ".cache/drone-kit-tests")) / "debian-python-docker.tar"
+    rootfs = Path(
+        os.environ.get("DRONE_KIT_TEST_CACHE", Path.home() / ".cache/drone-kit-tests")
+    ) / "debian-python-docker.tar"
     if not rootfs.is_file():
         missing(f"{rootfs} is missing: tests/run makes it (tests/stack/make-base-rootfs)")
     if not list((ROOT / "build" / "wheels").glob("*.whl")):

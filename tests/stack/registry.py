@@ -7,9 +7,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import requests
 import yaml
@@ -62,7 +62,9 @@ def running_registry(
     (root / "config.yml").write_text(yaml.safe_dump(config))
     log = root / "registry.log"
     with open(log, "wb") as handle:
-        process = subprocess.Popen(wrap(binary, "serve", str(root / "config.yml")), stdout=handle, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            wrap(binary, "serve", str(root / "config.yml")), stdout=handle, stderr=subprocess.STDOUT
+        )
     def ready() -> bool:
         with contextlib.suppress(requests.ConnectionError):
             return requests.get(f"http://{address}:{port}/v2/", timeout=2).status_code in (200, 401)

@@ -49,7 +49,8 @@ def test_outside_drone_the_workspace_is_the_current_directory():
 
 def test_older_variable_names_and_owner_name_pairs_are_understood():
     context = read_context(
-        {"DRONE_REPO_OWNER": "o", "DRONE_REPO_NAME": "n", "DRONE_COMMIT": "abc", "DRONE_COMMIT_BRANCH": "dev"}, Path(".")
+        {"DRONE_REPO_OWNER": "o", "DRONE_REPO_NAME": "n", "DRONE_COMMIT": "abc", "DRONE_COMMIT_BRANCH": "dev"},
+        Path("."),
     )
     assert (context.repo, context.commit_sha, context.branch) == ("o/n", "abc", "dev")
 

@@ -19,7 +19,8 @@ def test_every_plugin_has_a_folder_and_every_folder_a_plugin():
     folders = {p.name for p in (ROOT / "plugins").iterdir() if p.is_dir()}
     assert folders == set(PLUGINS) | SERVICES
     for folder in folders:
-        assert (ROOT / "plugins" / folder / "Dockerfile").is_file() and (ROOT / "plugins" / folder / "README.md").is_file()
+        assert ((ROOT / "plugins" / folder / "Dockerfile").is_file()
+                and (ROOT / "plugins" / folder / "README.md").is_file())
 
 
 def test_readme_check_fails_when_a_section_is_stale(tmp_path):

@@ -24,7 +24,9 @@ def leaky_run(run):
     child = subprocess.run([sys.executable, "-c", "import os; print('child says', os.environ['PLUGIN_PASSWORD'])"],
                            capture_output=True, text=True)
     run.stderr.write(child.stdout)
-    write_result(run.context.workspace, "leaky", {"tags": run.settings["tags"], "timeout": run.settings["timeout"].seconds})
+    write_result(
+        run.context.workspace, "leaky", {"tags": run.settings["tags"], "timeout": run.settings["timeout"].seconds}
+    )
     if run.settings["fail"]:
         raise DroneKitError(f"login with {run.settings['password']} refused", hint="check settings.password")
 
@@ -80,7 +82,9 @@ def test_settings_on_the_command_line(leaky, tmp_path):
 
 
 def test_bad_settings_are_listed_with_hint_and_exit_2(leaky, tmp_path):
-    result = invoke(["plugin", "run", "leaky"], {"PLUGIN_TIMEOUT": "abc", "PLUGIN_TAGZ": "v1", "DRONE_WORKSPACE": str(tmp_path)})
+    result = invoke(
+        ["plugin", "run", "leaky"], {"PLUGIN_TIMEOUT": "abc", "PLUGIN_TAGZ": "v1", "DRONE_WORKSPACE": str(tmp_path)}
+    )
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         "Warning: settings.tagz is not a setting of this plugin and is ignored (did you mean tags?)",
@@ -102,11 +106,16 @@ def test_unexpected_exceptions_are_masked_and_traceback_only_with_debug(monkeypa
     def broken(run):
         raise RuntimeError(f"bug near {run.settings['password']}")
 
-    monkeypatch.setitem(catalog.PLUGINS, "broken", Plugin("broken", "Broken.", (Setting("password", secret=True),), broken))
+    monkeypatch.setitem(
+        catalog.PLUGINS, "broken", Plugin("broken", "Broken.", (Setting("password", secret=True),), broken)
+    )
     env = {"PLUGIN_PASSWORD": SECRET, "DRONE_WORKSPACE": str(tmp_path)}
     quiet = invoke(["plugin", "run", "broken"], env)
     assert quiet.exit_code == 70
-    assert quiet.stderr.splitlines() == ["Error: unexpected RuntimeError: bug near ******", "Hint: re-run with --debug for the traceback"]
+    assert quiet.stderr.splitlines() == [
+        "Error: unexpected RuntimeError: bug near ******",
+        "Hint: re-run with --debug for the traceback",
+    ]
     loud = invoke(["--debug", "plugin", "run", "broken"], env)
     assert "Traceback (most recent call last)" in loud.stderr and SECRET not in loud.stderr
 

@@ -58,7 +58,8 @@ def test_each_type_parses_what_drone_sends(setting_type, raw, expected):
         (MAP, "a,b", 'settings.value: expected a map (a YAML mapping, or a list of KEY=VALUE), got "a,b"'),
         (MAP, "{1}", 'settings.value: expected a map (a YAML mapping, or a list of KEY=VALUE), got "{1}"'),
         (MAP, "=v", 'settings.value: expected a map (a YAML mapping, or a list of KEY=VALUE), got "=v"'),
-        (MAPS, "[1, 2]", 'settings.value: expected a list of maps (sent by Drone as a JSON array of objects), got "[1, 2]"'),
+        (MAPS, "[1, 2]",
+         'settings.value: expected a list of maps (sent by Drone as a JSON array of objects), got "[1, 2]"'),
         (PATH, "a\0b", 'settings.value: expected a path (relative to the workspace), got "a\\u0000b"'),
     ],
 )

@@ -29,7 +29,8 @@ def build_engine(run: PluginRun, host: str, scheme: str) -> Iterator[EngineAPI]:
             if s["daemon"] == "external":
                 raise
         else:
-            yield api
+            with contextlib.closing(api):
+                yield api
             return
     options = DaemonOptions(
         insecure_registries=tuple(insecure_registries(host, scheme, s["insecure"])), mtu=s["mtu"],
@@ -38,6 +39,7 @@ def build_engine(run: PluginRun, host: str, scheme: str) -> Iterator[EngineAPI]:
     run.say("starting dockerd" + "".join(f" --insecure-registry {r}" for r in options.insecure_registries))
     daemon = start_daemon(options, s["daemon_timeout"].total_seconds(), DAEMON_LOG)
     try:
-        yield docker_engine.connect({"DOCKER_HOST": daemon.host})
+        with contextlib.closing(docker_engine.connect({"DOCKER_HOST": daemon.host})) as api:
+            yield api
     finally:
         daemon.stop()

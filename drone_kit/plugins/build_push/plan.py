@@ -26,7 +26,8 @@ def target_repository(repo: str, registry: str | None) -> ImageRef:
     if registry and ref.registry == DEFAULT_REGISTRY and not repo.startswith(DEFAULT_REGISTRY):
         return target_repository(f"{registry}/{repo}", None)
     if registry and registry != ref.registry:
-        raise SettingsError([f"settings.registry: {registry!r} differs from the registry in settings.repo ({ref.registry!r})"])
+        raise SettingsError(
+            [f"settings.registry: {registry!r} differs from the registry in settings.repo ({ref.registry!r})"])
     return ref
 
 
@@ -89,4 +90,6 @@ def check_platform(built: Platform, wanted: Platform) -> None:
 
 
 def docker_auth(plan: Plan) -> dict | None:
-    return {"username": plan.auth[0], "password": plan.auth[1], "serveraddress": plan.ref.registry} if plan.auth else None
+    if not plan.auth:
+        return None
+    return {"username": plan.auth[0], "password": plan.auth[1], "serveraddress": plan.ref.registry}

@@ -30,7 +30,7 @@ def run_build_push(run: PluginRun, clock: Callable[[], float] = time.monotonic) 
     if s["dry_run"]:
         run.say(f"dry run: building {plan.ref.name} without touching the registry")
         with build_engine(run, plan.ref.registry, "https") as api:
-            for platform in plan.platforms or [None]:
+            for platform in _builds(plan):
                 image_id = _build(run, api, plan, [], plan.tags[0], platform)
                 run.say(f"dry run: built {image_id}" + (f" for {platform}" if platform else "") + ", pushed nothing")
         return
@@ -55,7 +55,7 @@ def run_build_push(run: PluginRun, clock: Callable[[], float] = time.monotonic) 
             )
         cache = s["cache_from"] if s["cache_from"] is not None else _registry_cache(api, registry, plan)
         build_seconds = push_seconds = 0.0
-        for platform in plan.platforms or [None]:
+        for platform in _builds(plan):
             tag = f"{plan.tags[0]}-{platform.tag_suffix}" if platform else plan.tags[0]
             mark = clock()
             image_id = _build(run, api, plan, [] if s["no_cache"] or platform else cache, tag, platform)
@@ -68,7 +68,10 @@ def run_build_push(run: PluginRun, clock: Callable[[], float] = time.monotonic) 
                     f"uploaded, {len(progress.reused)} already there")
             pushed.append(progress)
     labels = oci_labels(run.context, plan.tags, datetime.now(UTC))
-    labelled = [relabel(registry, plan.ref, progress.digest, labels) for progress in pushed]
+    labelled: list[tuple[Manifest, Platform]] = []
+    for progress in pushed:
+        assert progress.digest is not None  # docker_engine.push raises when the push gave no digest
+        labelled.append(relabel(registry, plan.ref, progress.digest, labels))
     platforms = [platform for _, platform in labelled]
     image = labelled[0][0]
     if plan.platforms:
@@ -78,6 +81,11 @@ def run_build_push(run: PluginRun, clock: Callable[[], float] = time.monotonic) 
                "total_seconds": round(clock() - started, 3)}
     layers = {"uploaded": sum(len(p.uploaded) for p in pushed), "reused": sum(len(p.reused) for p in pushed)}
     _finish(run, plan, registry, image, platforms, timings, layers=layers)
+
+
+def _builds(plan: Plan) -> list[Platform | None]:
+    """One build per platform asked for; else one (None) for the engine's own platform."""
+    return [*plan.platforms] or [None]
 
 
 def _build(run: PluginRun, api: EngineAPI, plan: Plan, cache: list[str], tag: str,
@@ -117,7 +125,8 @@ def _finish(run: PluginRun, plan: Plan, registry: RegistryClient, image: Manifes
     """Put every tag on the image, confirm them, and record the image for the next steps."""
     tag_everywhere(registry, plan.ref, plan.tags, image)
     result = {
-        "repo": plan.ref.name, "tags": plan.tags, "digest": image.digest, "image": str(plan.ref.with_digest(image.digest)),
+        "repo": plan.ref.name, "tags": plan.tags, "digest": image.digest,
+        "image": str(plan.ref.with_digest(image.digest)),
         "platforms": [str(p) for p in platforms], "size": image_size(registry, plan.ref, image),
         "commit": run.context.commit_sha, "skipped_build": skipped, "timings": timings,
         "layers": layers or {"uploaded": 0, "reused": 0},

@@ -17,7 +17,8 @@ def report(run: PluginRun, namespace: str, targets: list[Target], image: str | N
     failed = next((v for v in verdicts.values() if v.state == "failed"), None)
     result = {
         "outcome": outcome, "namespace": namespace, "image": image,
-        "detect_seconds": round(detected, 3), "rollback_seconds": None if rollback_seconds is None else round(rollback_seconds, 3),
+        "detect_seconds": round(detected, 3),
+        "rollback_seconds": None if rollback_seconds is None else round(rollback_seconds, 3),
         "deployments": [{
             "name": t.name, "container": t.container, "from_image": t.from_image, "to_image": image,
             "from_revision": t.revision, "outcome": verdicts.get(t.name, Verdict("progressing")).state,
@@ -32,6 +33,7 @@ def report(run: PluginRun, namespace: str, targets: list[Target], image: str | N
     if outcome == "success":
         run.say(f"rolled out in {detected:.1f}s: " + ", ".join(f"{namespace}/{t.name}" for t in targets))
         return
+    assert failed is not None  # the outcome is other than success only when a rollout failed
     summary = f"the rollout failed after {detected:.1f}s: {failed.message}"
     if outcome == "rolled-back":
         raise DroneKitError(summary + f"; rolled back in {rollback_seconds:.1f}s", hint="the diagnosis is above")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
+from typing import Any
 
 from drone_kit.clients.kube import STRATEGIC_MERGE, Kube, KubeError
 from drone_kit.errors import DroneKitError
@@ -20,7 +21,8 @@ from drone_kit.rollouts.watch import RolloutWatch, wait_for
 from drone_kit.step.plugin import PluginRun
 
 
-def run_deploy(run: PluginRun, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+def run_deploy(run: PluginRun, clock: Callable[[], float] = time.monotonic,
+               sleep: Callable[[float], None] = time.sleep) -> None:
     s, ctx = run.settings, run.context
     image = image_to_deploy(s["image"], ctx.workspace) if not s["watch_only"] else None
     kube = cluster_client(run, sleep)
@@ -31,7 +33,7 @@ def run_deploy(run: PluginRun, clock: Callable[[], float] = time.monotonic, slee
     cause = s["change_cause"] or _change_cause(run)
     started = clock()
     for target in targets:
-        if s["watch_only"]:
+        if image is None:  # watch only
             target.generation = target.deployment["metadata"]["generation"]
             continue
         run.say(f"{namespace}/{target.name}: {target.container} {target.from_image} -> {image}"
@@ -82,12 +84,12 @@ def _preflight(kube: Kube, namespace: str, name: str, container: str | None, wat
     if watch_only:  # the rollout is someone else's: a rollback goes to the revision before it
         replicasets, _ = kube.list("ReplicaSet", namespace, label_selector=label_selector(deployment))
         template = previous_template(replicasets, revision)
-        image = next((c["image"] for c in (template or {}).get("spec", {}).get("containers", []) if c["name"] == chosen),
-                     image)
+        containers = (template or {}).get("spec", {}).get("containers", [])
+        image = next((c["image"] for c in containers if c["name"] == chosen), image)
     return Target(name, deployment, chosen, image, copy.deepcopy(template), revision)
 
 
-def _image_patch(container: str, image: str, cause: str) -> dict:
+def _image_patch(container: str, image: str, cause: str) -> dict[str, Any]:
     return {"metadata": {"annotations": {"kubernetes.io/change-cause": cause}},
             "spec": {"template": {"spec": {"containers": [{"name": container, "image": image}]}}}}
 

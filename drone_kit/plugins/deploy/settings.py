@@ -15,8 +15,10 @@ SETTINGS = (
     Setting("ready_timeout", DURATION, default="2m", help="Longest a new pod may take to become Ready."),
     Setting("max_restarts", INT, default="2", help="Restarts of a new container before the rollout fails."),
     Setting("rollback", BOOL, default="true", help="Roll back to the recorded pod template when the rollout fails."),
-    Setting("change_cause", default_help="build number, commit and link", help="kubernetes.io/change-cause annotation."),
-    Setting("verify_image", BOOL, default="true", help="Before deploying, check the image is in its registry (when reachable)."),
+    Setting("change_cause", default_help="build number, commit and link",
+            help="kubernetes.io/change-cause annotation."),
+    Setting("verify_image", BOOL, default="true",
+            help="Before deploying, check the image is in its registry (when reachable)."),
     Setting("dry_run", BOOL, default="false", help="Server-side dry run of the change; nothing is rolled out."),
     Setting("watch_only", BOOL, default="false", help="Do not change anything: watch a rollout already started."),
 )

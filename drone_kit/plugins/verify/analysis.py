@@ -6,7 +6,9 @@ from __future__ import annotations
 import math
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from drone_kit.errors import SettingsError
 from drone_kit.step.settings import DURATION
@@ -49,45 +51,47 @@ class Query:
     on_nan: str = "inconclusive"
 
 
-def _positive_int(raw) -> int:
+def _positive_int(raw: object) -> int:
     if isinstance(raw, bool) or not (isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit())) or int(raw) < 1:
         raise ValueError(f"expected a whole number >= 1, got {raw!r}")
     return int(raw)
 
 
-def _duration(raw) -> float:
+def _duration(raw: object) -> float:
     try:
         return DURATION.parse(str(raw)).total_seconds()
     except ValueError:
         raise ValueError(f"expected a duration like 10s, got {raw!r}") from None
 
 
-def _policy(raw) -> str:
+def _policy(raw: object) -> str:
     if raw not in POLICIES:
         raise ValueError(f"expected one of {', '.join(POLICIES)}, got {raw!r}")
     return raw
 
 
-def _text(raw) -> str:
+def _text(raw: object) -> str:
     if not str(raw or "").strip():
         raise ValueError("required")
     return str(raw)
 
 
-_FIELDS = {  # key: (parser, default; None = required)
+_FIELDS: dict[str, tuple[Callable[[Any], object], object]] = {  # key: (parser, default; None = required)
     "name": (_text, None), "query": (_text, None), "condition": (parse_condition, None),
     "interval": (_duration, "10s"), "count": (_positive_int, 1), "failure_limit": (_positive_int, 1),
     "on_empty": (_policy, "inconclusive"), "on_nan": (_policy, "inconclusive"),
 }
 
 
-def parse_queries(items: list[dict]) -> list[Query]:
+def parse_queries(items: list[dict[str, Any]]) -> list[Query]:
     """Pure: the `queries` setting; every problem named by its key (settings.queries[1].condition)."""
-    queries, problems = [], []
+    queries: list[Query] = []
+    problems: list[str] = []
     for index, item in enumerate(items):
         where = f"settings.queries[{index}]"
-        problems += [f"{where}.{key}: unknown key (known: {', '.join(sorted(_FIELDS))})" for key in sorted(set(item) - set(_FIELDS))]
-        values = {}
+        problems += [f"{where}.{key}: unknown key (known: {', '.join(sorted(_FIELDS))})"
+                     for key in sorted(set(item) - set(_FIELDS))]
+        values: dict[str, Any] = {}
         for key, (parse, default) in _FIELDS.items():
             try:
                 values[key] = parse(item.get(key, default))
@@ -148,7 +152,8 @@ def http_problems(status: int, headers: dict[str, str], body: str, expect_status
     if status != expect_status:
         problems.append(f"status {status}, expected {expect_status}")
     if expect_body:
-        pattern = expect_body[1:-1] if len(expect_body) > 1 and expect_body.startswith("/") and expect_body.endswith("/") else None
+        regex = len(expect_body) > 1 and expect_body.startswith("/") and expect_body.endswith("/")
+        pattern = expect_body[1:-1] if regex else None
         found = re.search(pattern, body) if pattern is not None else expect_body in body
         if not found:
             problems.append(f"body does not {'match' if pattern is not None else 'contain'} {expect_body!r}")

@@ -33,8 +33,8 @@ def over_time(run: PluginRun, queries: list[Query], soak: Soak | None, checks: l
                     raise DroneKitError(f"settings.queries ({query.name}): {e.message}", hint=e.hint) from e
                 item.add(measurement)
                 run.say(f"{measurement.outcome.upper():4} {query.name} run {len(item.runs)}/{query.count}: "
-                        f"{measurement.shown} (expected {query.condition}; bad {item.bad} of {query.failure_limit} allowed"
-                        f" to fail)")
+                        f"{measurement.shown} (expected {query.condition}; bad {item.bad} of {query.failure_limit} "
+                        f"allowed to fail)")
         if soak and now >= next_soak_check:
             next_soak_check = now + SOAK_POLL
             restart = soak.restarted()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from drone_kit.clients.kube import Kube
 from drone_kit.errors import DroneKitError, SettingsError
@@ -25,7 +26,8 @@ def run_verify(run: PluginRun, clock: Callable[[], float] = time.monotonic,
     s, ctx = run.settings, run.context
     queries = parse_queries(s["queries"] or [])
     if not (s["url"] or s["version_url"] or queries or s["soak"]):
-        raise SettingsError(["nothing to verify: set settings.url, settings.version_url, settings.queries or settings.soak"])
+        raise SettingsError(
+            ["nothing to verify: set settings.url, settings.version_url, settings.queries or settings.soak"])
     if queries and not s["prometheus"]:
         raise DroneKitError("settings.queries needs settings.prometheus", hint="set prometheus: http://prometheus:9090")
     deployed = read_result(ctx.workspace, "deploy")
@@ -35,12 +37,12 @@ def run_verify(run: PluginRun, clock: Callable[[], float] = time.monotonic,
     def kube() -> Kube:
         return cluster_client(run, sleep)
 
-    soak = Soak(kube(), deployed, run.say) if s["soak"] else None
+    soak = Soak(kube(), deployed, run.say) if s["soak"] and deployed else None
     checks: list[dict] = []
     outcome = http_checks(run, checks, sleep)
     if outcome == "pass" and (queries or soak):
         outcome = over_time(run, queries, soak, checks, clock, sleep)
-    result = {"outcome": outcome, "checks": checks, "rollback": None}
+    result: dict[str, Any] = {"outcome": outcome, "checks": checks, "rollback": None}
     if outcome == "fail" and s["rollback"]:
         result["rollback"] = _roll_back(run, kube, deployed, clock, sleep)
     write_result(ctx.workspace, "verify", result)
@@ -52,11 +54,13 @@ def run_verify(run: PluginRun, clock: Callable[[], float] = time.monotonic,
     summary = "; ".join(f"{c['name']}: {c['value']} (expected {c['expected']})" for c in failed[-3:])
     if outcome == "inconclusive":
         raise DroneKitError(f"verification inconclusive: {summary}", hint="nothing was rolled back; check the queries")
-    rolled = {"rolled-back": "; rolled back", "rollback-failed": "; THE ROLLBACK FAILED TOO"}.get(result["rollback"], "")
+    rolled = {"rolled-back": "; rolled back",
+              "rollback-failed": "; THE ROLLBACK FAILED TOO"}.get(result["rollback"], "")
     raise DroneKitError(f"verification failed: {summary}{rolled}", hint="each check's line is above")
 
 
-def _roll_back(run: PluginRun, kube: Callable[[], Kube], deployed: dict | None, clock, sleep) -> str:
+def _roll_back(run: PluginRun, kube: Callable[[], Kube], deployed: dict | None, clock: Callable[[], float],
+               sleep: Callable[[float], None]) -> str:
     if not deployed:
         run.say("CANNOT ROLL BACK: no .drone-kit/deploy.json from a deploy step in this pipeline")
         return "rollback-failed"

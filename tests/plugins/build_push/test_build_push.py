@@ -44,7 +44,9 @@ def test_builds_once_pushes_once_and_every_tag_has_the_same_digest(
 ):
     name, repo = repo_of(registry)
     build_args = json.dumps({"BASE": base_image, "VERSION": "1.0"})
-    code, out, err = run(drone_env, capsys, repo=repo, tags="latest,v1,stable", build_args=build_args, labels="team=web")
+    code, out, err = run(
+        drone_env, capsys, repo=repo, tags="latest,v1,stable", build_args=build_args, labels="team=web"
+    )
     assert code == 0, err
     result = read_result(workspace, "image")
     client = RegistryClient(registry.host, scheme="http")
@@ -67,7 +69,9 @@ def test_builds_once_pushes_once_and_every_tag_has_the_same_digest(
 
     engine.client.images.remove(f"{repo}:latest", force=True)
     engine.client.api.pull(f"{repo}@{result['digest']}")
-    output = engine.client.containers.run(f"{repo}@{result['digest']}", ["cat", "/version"], remove=True, network_mode="none")
+    output = engine.client.containers.run(
+        f"{repo}@{result['digest']}", ["cat", "/version"], remove=True, network_mode="none"
+    )
     assert output.decode().strip() == "1.0"
 
 
@@ -109,7 +113,9 @@ def test_skip_existing_only_adds_tags(drone_env, registry, capsys, workspace):
 )
 def test_auto_tag(drone_env, registry, capsys, workspace, event, tag, expected):
     name, repo = repo_of(registry)
-    code, out, err = run({**drone_env, "DRONE_BUILD_EVENT": event, "DRONE_TAG": tag}, capsys, repo=repo, auto_tag="true")
+    code, out, err = run(
+        {**drone_env, "DRONE_BUILD_EVENT": event, "DRONE_TAG": tag}, capsys, repo=repo, auto_tag="true"
+    )
     assert code == 0, err
     assert read_result(workspace, "image")["tags"] == expected
     assert sorted(RegistryClient(registry.host, scheme="http").tags(name)) == sorted(expected)
@@ -154,7 +160,9 @@ def test_registry_down_fails_before_building(drone_env, capsys, engine):
 def test_wrong_password_is_refused_and_never_printed(drone_env, capsys, tmp_path):
     htpasswd = require_binary("htpasswd", "apache2-utils")
     users = tmp_path / "htpasswd"
-    users.write_text(subprocess.run([htpasswd, "-Bbn", "ci", "right-pass"], capture_output=True, text=True, check=True).stdout)
+    users.write_text(
+        subprocess.run([htpasswd, "-Bbn", "ci", "right-pass"], capture_output=True, text=True, check=True).stdout
+    )
     with running_registry(require_binary("docker-registry", "docker-registry"), htpasswd=users) as secured:
         secret = "wr0ng-Pa55word"
         code, out, err = run(drone_env, capsys, repo=f"{secured.host}/team/app", username="ci", password=secret)

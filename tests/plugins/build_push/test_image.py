@@ -51,7 +51,9 @@ def build_network(engine):
     subnet = f"10.232.{uuid.uuid4().int % 250}"
     network = engine.client.networks.create(
         f"dk-build-{uuid.uuid4().hex[:6]}", driver="bridge",
-        ipam=docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=f"{subnet}.0/24", gateway=f"{subnet}.1")]),
+        ipam=docker.types.IPAMConfig(
+            pool_configs=[docker.types.IPAMPool(subnet=f"{subnet}.0/24", gateway=f"{subnet}.1")]
+        ),
         options={"com.docker.network.bridge.enable_ip_masquerade": "false"},
     )
     netguard.allow_test_host(f"{subnet}.1")
@@ -62,15 +64,19 @@ def build_network(engine):
         network.remove()
 
 
-def test_plugin_image_privileged_with_its_own_dockerd(engine, plugin_image, base_image, build_network, registry, tmp_path):
+def test_plugin_image_privileged_with_its_own_dockerd(
+    engine, plugin_image, base_image, build_network, registry, tmp_path
+):
     network, gateway = build_network
     binary = require_binary("docker-registry", "docker-registry")
     # The same registry storage served on the build network's gateway: a plain-HTTP registry that
     # is not loopback for the step's own engine, which must pull the base from it and push to it.
     with running_registry(binary, address=gateway, storage=registry.root / "data") as shared:
         engine.client.images.get(base_image).tag(f"{registry.host}/base/busybox", "v1")
-        assert not [e for e in engine.client.images.push(f"{registry.host}/base/busybox", "v1", stream=True, decode=True)
-                    if "error" in e]
+        assert not [
+            e for e in engine.client.images.push(f"{registry.host}/base/busybox", "v1", stream=True, decode=True)
+            if "error" in e
+        ]
         workspace = make_workspace(tmp_path)
         repo = f"{shared.host}/dind/{uuid.uuid4().hex[:8]}"
         env = drone_step_env(repo, f"{shared.host}/base/busybox:v1") | {"PLUGIN_STORAGE_DRIVER": "vfs"}

@@ -49,7 +49,10 @@ def multiarch_base(engine, base_image, registry) -> str:
 def test_one_index_for_both_platforms_under_every_tag(engine, registry, multiarch_base, tmp_path, capsys):
     (tmp_path / "Dockerfile").write_text(APP)
     name = f"multi/{uuid.uuid4().hex[:8]}"
-    env = {**drone_env(engine.host, multiarch_base, tmp_path), "PLUGIN_BUILD_ARGS": json.dumps({"BASE": multiarch_base})}
+    env = {
+        **drone_env(engine.host, multiarch_base, tmp_path),
+        "PLUGIN_BUILD_ARGS": json.dumps({"BASE": multiarch_base}),
+    }
     code, out, err = run(env, capsys, repo=f"{registry.host}/{name}", tags="latest,v2",
                          platforms="linux/amd64,linux/arm64")
     assert code == 0, err

@@ -27,8 +27,10 @@ TAG = context(DRONE_BUILD_EVENT="tag", DRONE_TAG="v1.2.3")
         (None, None, True, PUSH, ["latest", "4f1c2a9e"]),
         (None, None, True, TAG, ["latest", "4f1c2a9e", "1", "1.2", "1.2.3"]),
         (["1.2.3"], None, True, TAG, ["1.2.3", "1", "1.2"]),
-        (None, None, True, context(DRONE_BUILD_EVENT="tag", DRONE_TAG="v0.4.1"), ["latest", "4f1c2a9e", "0.4", "0.4.1"]),
-        (None, None, True, context(DRONE_BUILD_EVENT="tag", DRONE_TAG="v2.0.0-rc.1"), ["latest", "4f1c2a9e", "2.0.0-rc.1"]),
+        (None, None, True, context(DRONE_BUILD_EVENT="tag", DRONE_TAG="v0.4.1"),
+         ["latest", "4f1c2a9e", "0.4", "0.4.1"]),
+        (None, None, True, context(DRONE_BUILD_EVENT="tag", DRONE_TAG="v2.0.0-rc.1"),
+         ["latest", "4f1c2a9e", "2.0.0-rc.1"]),
         (None, None, False, read_context({}, Path("/w")), ["latest"]),
     ],
 )

@@ -38,7 +38,9 @@ def namespace():
         "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
                  "strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
                  "template": {"metadata": {"labels": {"app": "web"}},
-                              "spec": {"containers": [{"name": "web", "image": IMAGE, "command": ["sleep", "86400"]}]}}},
+                              "spec": {"containers": [
+                                  {"name": "web", "image": IMAGE, "command": ["sleep", "86400"]},
+                              ]}}},
     })
     try:
         yield name

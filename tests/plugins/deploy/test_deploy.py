@@ -59,7 +59,9 @@ def test_each_recorded_rollout_end_to_end(name, cluster_for, tmp_path, capsys):
         return
     strategic = [body for kind, body in cluster.patches if kind.startswith("application/strategic-merge-patch")]
     assert strategic[0]["spec"]["template"]["spec"]["containers"] == [{"name": "web", "image": cluster.image}]
-    assert strategic[0]["metadata"]["annotations"]["kubernetes.io/change-cause"].startswith("drone build 42, commit c0ffeec0")
+    assert strategic[0]["metadata"]["annotations"]["kubernetes.io/change-cause"].startswith(
+        "drone build 42, commit c0ffeec0"
+    )
     if expected["verdict"] == "success":
         assert code == 0, err
         assert result["outcome"] == "success"

@@ -89,7 +89,8 @@ def test_query_progress_fails_at_failure_limit_and_passes_after_count():
     (200, {}, "hello v1", (200, "v2", None), ["body does not contain 'v2'"]),
     (200, {}, "version: 2.3.4", (200, r"/version: \d+\.\d+/", None), []),
     (200, {"X-App-Version": "v2"}, "", (200, None, "x-app-version: v2"), []),
-    (200, {"X-App-Version": "v1"}, "", (200, None, "X-App-Version: v2"), ["header X-App-Version is 'v1', expected 'v2'"]),
+    (200, {"X-App-Version": "v1"}, "", (200, None, "X-App-Version: v2"),
+     ["header X-App-Version is 'v1', expected 'v2'"]),
     (200, {}, "", (200, None, "X-Trace"), ["no header X-Trace"]),
 ])
 def test_http_problems(status, headers, body, expectations, problems):

@@ -1,0 +1,83 @@
+"""An HTTP server for fakes: a request handler class served on 127.0.0.1 from a background thread.
+
+    class Hello(FakeHandler):
+        def do_GET(self):
+            self.answer(200, "hello", "text/plain")
+
+    with LoopbackServer(Hello) as server:
+        requests.get(server.url + "/path")
+
+The port is chosen by the system on the first start and kept, so a fake can be taken down
+(`stop`) and brought back (`start`) where its clients expect it, as a restarted service would be.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class FakeHandler(BaseHTTPRequestHandler):
+    """A fake service's request handler: HTTP/1.1 with keep-alive, as the real services speak it."""
+
+    protocol_version = "HTTP/1.1"
+
+    def answer(self, status: int, body: object = b"", content_type: str = "application/json",
+               headers: dict[str, str] | None = None) -> None:
+        """Answer with bytes or text as they are, anything else as JSON."""
+        text = body if isinstance(body, bytes | str) else json.dumps(body)
+        data = text if isinstance(text, bytes) else text.encode()
+        self.send_response(status)
+        for name, value in {"Content-Type": content_type, **(headers or {}), "Content-Length": str(len(data))}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass  # a line per request on stderr would bury the test's own output
+
+
+class LoopbackServer:
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.handler = handler
+        self.port = 0  # the system's choice on the first start, kept for every start after it
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def start(self) -> None:
+        if self._server is not None:
+            return
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
+        # Daemon request threads: a client holding a connection open (a watch) must not block stop().
+        server.daemon_threads = True
+        self.port = server.server_address[1]
+        # A short poll: stop() waits for the serving loop to notice, and a test waits for stop().
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"{self.handler.__name__}:{self.port}", daemon=True)
+        self._thread.start()
+        self._server = server
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> LoopbackServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

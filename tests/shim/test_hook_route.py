@@ -1,0 +1,109 @@
+"""Gitea's hooks at the shim's /hook, through Starlette's TestClient: what is accepted into the
+outbox, what is refused and counted. The real-process tests in test_shim.py cover delivery under
+restarts and kills; these pin the route's answers without starting a process."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.fakes.drone import FakeDrone
+from tests.shim.support import SECRET, gitea_headers, push_body, shim_app, wait_for
+from tests.stack.registry import free_port
+
+
+@pytest.fixture
+def nowhere() -> str:
+    """A Drone URL nothing listens on: these tests never start the relay that would call it."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+def test_a_signed_hook_is_accepted_into_the_outbox(tmp_path, nowhere):
+    client = TestClient(shim_app(tmp_path, nowhere))
+    body = push_body("our-task/app", 1)
+    headers = gitea_headers(body)
+    answer = client.post("/hook", content=body, headers=headers)
+    assert answer.status_code == 202
+    assert answer.json() == {"id": 1, "duplicate": False}
+    [listed] = client.get("/deliveries").json()
+    assert listed["delivery"] == headers["X-Gitea-Delivery"] and listed["repo"] == "our-task/app"
+    assert listed["event"] == "push" and listed["status"] == "pending" and listed["attempts"] == 0
+    assert 'drone_kit_shim_hooks_received_total{event="push"} 1.0' in client.get("/metrics").text
+
+
+@pytest.mark.parametrize("signature", ["0" * 64, "not hex at all", ""])
+def test_a_badly_signed_hook_is_refused_and_counted(tmp_path, nowhere, signature):
+    client = TestClient(shim_app(tmp_path, nowhere))
+    body = push_body("our-task/app", 1)
+    answer = client.post("/hook", content=body, headers={**gitea_headers(body), "X-Gitea-Signature": signature})
+    assert answer.status_code == 401
+    assert client.get("/deliveries").json() == []
+    metrics = client.get("/metrics").text
+    assert 'drone_kit_shim_hooks_rejected_total{reason="signature"} 1.0' in metrics
+    assert "drone_kit_shim_hooks_received_total{" not in metrics
+
+
+@pytest.mark.parametrize("payload", [
+    {"ref": "refs/heads/main", "after": "9f8e7d6c" * 5},
+    {"repository": None},
+    {"repository": {"name": "app"}},
+    {"repository": {"full_name": ""}},
+    {"repository": {"full_name": 42}},
+    [{"repository": {"full_name": "our-task/app"}}],
+])
+def test_a_signed_body_without_a_repository_name_is_refused(tmp_path, nowhere, payload):
+    client = TestClient(shim_app(tmp_path, nowhere))
+    body = json.dumps(payload).encode()
+    answer = client.post("/hook", content=body, headers=gitea_headers(body))
+    assert answer.status_code == 400
+    assert "repository.full_name" in answer.json()["message"]
+    assert client.get("/deliveries").json() == []
+    assert 'drone_kit_shim_hooks_rejected_total{reason="not-json"} 1.0' in client.get("/metrics").text
+
+
+def test_a_body_of_max_body_bytes_is_accepted(tmp_path, nowhere):
+    body = push_body("our-task/app", 1)
+    client = TestClient(shim_app(tmp_path, nowhere, max_body=len(body)))
+    assert client.post("/hook", content=body, headers=gitea_headers(body)).status_code == 202
+    assert len(client.get("/deliveries").json()) == 1
+
+
+def test_a_body_one_byte_over_max_body_is_refused(tmp_path, nowhere):
+    body = push_body("our-task/app", 1)
+    client = TestClient(shim_app(tmp_path, nowhere, max_body=len(body) - 1))
+    answer = client.post("/hook", content=body, headers=gitea_headers(body))
+    assert answer.status_code == 413 and answer.json() == {"message": f"body over {len(body) - 1} bytes"}
+    assert client.get("/deliveries").json() == []
+    assert 'drone_kit_shim_hooks_rejected_total{reason="too-large"} 1.0' in client.get("/metrics").text
+
+
+def test_a_repeated_delivery_id_is_answered_as_a_duplicate(tmp_path, nowhere):
+    client = TestClient(shim_app(tmp_path, nowhere))
+    body = push_body("our-task/app", 1)
+    headers = gitea_headers(body)
+    answers = [client.post("/hook", content=body, headers=headers).json() for _ in range(3)]
+    assert answers == [{"id": 1, "duplicate": False}, {"id": 1, "duplicate": True}, {"id": 1, "duplicate": True}]
+    assert len(client.get("/deliveries").json()) == 1
+    assert 'drone_kit_shim_hooks_received_total{event="push"} 1.0' in client.get("/metrics").text
+
+
+def test_hooks_without_a_delivery_id_are_never_duplicates(tmp_path, nowhere):
+    client = TestClient(shim_app(tmp_path, nowhere))
+    body = push_body("our-task/app", 1)
+    headers = {k: v for k, v in gitea_headers(body).items() if not k.endswith("-Delivery")}
+    answers = [client.post("/hook", content=body, headers=headers).json() for _ in range(2)]
+    assert answers == [{"id": 1, "duplicate": False}, {"id": 2, "duplicate": False}]
+
+
+def test_the_lifespan_runs_the_relay_to_drone(tmp_path):
+    with FakeDrone(SECRET) as drone, TestClient(shim_app(tmp_path, drone.url)) as client:
+        body = push_body("our-task/app", 1)
+        headers = gitea_headers(body)
+        assert client.post("/hook", content=body, headers=headers).status_code == 202
+        wait_for(lambda: client.get("/deliveries").json()[0]["status"] == "delivered", timeout=10,
+                 what="the relay to deliver the hook")
+        metrics = client.get("/metrics").text
+    assert drone.delivered_ids() == [headers["X-Gitea-Delivery"]]
+    assert "drone_kit_shim_hooks_delivered_total 1.0" in metrics
