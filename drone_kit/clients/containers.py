@@ -48,13 +48,16 @@ class ContainerEngine:
             return str(e.explanation)
         return None
 
-    def create(self, image: str, network: str | None, alias: str | None, **options: Any) -> Container:
-        """A container (not started) on `network` (a bridge made on first use) reachable by `alias`,
-        or on the options' own network_mode when `network` is None."""
+    def create(self, image: str, network: str | None, alias: str | None, bridge: str | None = None,
+               **options: Any) -> Container:
+        """A container (not started) on `network` reachable by `alias`, or on the options' own
+        network_mode when `network` is None. The network is made on first use, on a Linux bridge
+        named `bridge` when given (`ip link` then shows whose it is)."""
         if network is None:
             return self.client.containers.create(image, **options)
         if network not in self._networks:
-            self._networks[network] = self.client.networks.create(network, driver="bridge")
+            bridge_options = {"com.docker.network.bridge.name": bridge} if bridge else None
+            self._networks[network] = self.client.networks.create(network, driver="bridge", options=bridge_options)
         container = self.client.containers.create(image, **options, network=network)
         if alias:
             self._networks[network].disconnect(container)

@@ -78,10 +78,10 @@ class Kube:
         return self.api_client.configuration.host
 
     def call(self, verb: str, resource: str, where: str, method: Callable[..., Any], *args: Any,
-             **kwargs: Any) -> Any:
+             attempts: int | None = None, **kwargs: Any) -> Any:
         """Call an API method, retrying connection errors, 5xx, 429 and 409 (a conflicting write)."""
-        retry = retrying(f"kubernetes: {verb} {resource} {where}", self.attempts, self.log, conflicts=True,
-                         sleep=self.sleep)
+        retry = retrying(f"kubernetes: {verb} {resource} {where}", attempts or self.attempts, self.log,
+                         conflicts=True, sleep=self.sleep)
         try:
             return retry(method, *args, **kwargs)
         except ApiException as e:
@@ -105,9 +105,11 @@ class Kube:
                           name, namespace, body, dry_run="All" if dry_run else None, _content_type=content_type)
 
     def pod_log(self, namespace: str, pod: str, container: str, previous: bool, tail: int = 20) -> str:
+        """The last lines a container printed. Asked once: logs are for a diagnosis, which must
+        never hold up what comes after it (a rollback)."""
         response = self.call("get", "pods/log", f"{namespace}/{pod}", self.apis["core"].read_namespaced_pod_log, pod,
-                             namespace, container=container, previous=previous, tail_lines=tail,
-                             _preload_content=False)
+                             namespace, attempts=1, container=container, previous=previous, tail_lines=tail,
+                             _preload_content=False, _request_timeout=5)
         return response.data.decode(errors="replace")
 
     def list(self, kind: str, namespace: str, **selectors: Any) -> tuple[list[dict[str, Any]], str]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import warnings
 from collections.abc import Mapping
 
+import urllib3
 import yaml
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
@@ -48,4 +50,16 @@ def api_client(kubeconfig: str | None, context: str | None, environ: Mapping[str
         source = "settings.kubeconfig" if kubeconfig else "the kubeconfig (in-cluster or ~/.kube/config)"
         raise DroneKitError(f"cannot use {source}: {type(e).__name__}: {e}",
                             hint="set settings.kubeconfig, or run the step with a service account") from e
+    if not configuration.verify_ssl:
+        # urllib3 would warn, in several lines, on every request; the caller says it once (see below).
+        warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
     return k8s.ApiClient(configuration)
+
+
+def tls_warning(client: k8s.ApiClient) -> str | None:
+    """The one line to say when the kubeconfig skips TLS verification, else None."""
+    configuration = client.configuration
+    if configuration.verify_ssl:
+        return None
+    return (f"warning: the kubeconfig skips TLS verification (insecure-skip-tls-verify): nothing proves "
+            f"{configuration.host} is the cluster it claims to be")

@@ -17,6 +17,7 @@ from drone_kit.errors import DroneKitError
 from drone_kit.pipelines.plan import Step, conditions_hold, script
 
 WORKSPACE = "/drone/src"
+EXEC_BRIDGE_PREFIX = "dkx-"  # + the run's id: the Linux bridge of a run's network (15 characters at most)
 Log = Callable[[str], None]
 
 
@@ -64,7 +65,8 @@ class Execution:
         if self.network_host:
             options["network_mode"] = "host"
         network = None if self.network_host else f"drone-kit-exec-{self.run_id}"
-        container = self.engine.create(step.image, network, alias, **options)
+        container = self.engine.create(step.image, network, alias, bridge=f"{EXEC_BRIDGE_PREFIX}{self.run_id}",
+                                       **options)
         self.containers.append(container)
         return container
 

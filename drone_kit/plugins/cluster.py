@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from drone_kit.clients.kube import Kube
-from drone_kit.clients.kubeconfig import api_client
+from drone_kit.clients.kubeconfig import api_client, tls_warning
 from drone_kit.step.plugin import PluginRun
 from drone_kit.step.settings import Setting
 
@@ -19,4 +19,8 @@ CLUSTER_SETTINGS = (
 
 def cluster_client(run: PluginRun, sleep: Callable[[float], None]) -> Kube:
     """A Kubernetes client for the cluster the settings name, logging to the step's log."""
-    return Kube(api_client(run.settings["kubeconfig"], run.settings["context"], run.environ), run.say, sleep)
+    client = api_client(run.settings["kubeconfig"], run.settings["context"], run.environ)
+    warning = tls_warning(client)
+    if warning:
+        run.say(warning)
+    return Kube(client, run.say, sleep)

@@ -9,6 +9,7 @@ the new pods (MissingClusterDNS, Unhealthy during a slow start), never fail a ro
 from __future__ import annotations
 
 import copy
+import re
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -22,10 +23,12 @@ FAILING_WAITS = {
     "CrashLoopBackOff": "crash-loop",
 }
 PULL_WAITS = ("ErrImagePull", "ImagePullBackOff")
-# Pull errors that no retry will fix; any other one fails only when it lasts (pull_grace).
+# Pull errors that no retry will fix; any other one fails only when it lasts (pull_grace). A
+# refused connection is one: nothing listens there, and a deploy waiting for it only delays the rollback.
 PERMANENT_PULL_ERRORS = (
     "not found", "manifest unknown", "server gave http response to https client", "unauthorized",
     "authentication required", "denied", "no such host", "repository does not exist", "invalid reference",
+    "connection refused",
 )
 
 
@@ -164,6 +167,15 @@ def rollout_complete(deployment: dict) -> bool:
     )
 
 
+_TIMED_OUT_REPLICASET = re.compile(r'ReplicaSet "([^"]+)" has timed out progressing')
+
+
+def _about_current_revision(state: RolloutState, message: str) -> bool:
+    """Whether a deadline message is about the current revision's ReplicaSet (true when unsure)."""
+    named, current = _TIMED_OUT_REPLICASET.search(message), current_replicaset(state)
+    return named is None or current is None or named.group(1) == current["metadata"]["name"]
+
+
 def judge(state: RolloutState, target_generation: int, limits: Limits, now: float) -> Verdict:
     """Pure: the rollout's verdict now. `target_generation` is the Deployment generation our change
     made: until the controller has observed it, nothing is judged."""
@@ -176,6 +188,8 @@ def judge(state: RolloutState, target_generation: int, limits: Limits, now: floa
                                  ("ReplicaFailure", "True", None)):
         if _condition(deployment, kind) == status and reason in (None, _condition(deployment, kind, "reason")):
             message = _condition(deployment, kind, "message") or kind
+            if reason and not _about_current_revision(state, message):
+                continue  # an earlier revision's deadline, still shown until the controller sees progress
             return Verdict("failed", "progress-deadline" if reason else "replica-failure", message)
     if rollout_complete(deployment):
         return Verdict("succeeded", message=f"deployment {state.name} rolled out")

@@ -65,6 +65,9 @@ UNSCHEDULABLE = {"type": "PodScheduled", "status": "False", "reason": "Unschedul
          "progressing", "", ""),
         (pod("web-new-a", "new", state={"waiting": {"reason": "ErrImagePull", "message": "i/o timeout"}}), 30,
          "failed", "image-pull", "the image cannot be pulled: i/o timeout"),
+        (pod("web-new-a", "new", state={"waiting": {"reason": "ErrImagePull", "message": (
+            'Get "https://192.168.1.70:30500/v2/": dial tcp 192.168.1.70:30500: connect: connection refused')}}), 0,
+         "failed", "image-pull", "connect: connection refused"),
         (pod("web-new-a", "new", state={"waiting": {"reason": "ContainerCreating"}}, conditions=[UNSCHEDULABLE]), 29,
          "progressing", "", ""),
         (pod("web-new-a", "new", state={"waiting": {"reason": "ContainerCreating"}}, conditions=[UNSCHEDULABLE]), 30,
@@ -120,3 +123,14 @@ def test_a_deleted_deployment_fails():
 )
 def test_rollout_complete_is_kubectl_rule(fields, complete):
     assert rollout_complete(deployment(**fields)) is complete
+
+
+def test_an_earlier_revisions_deadline_does_not_fail_the_rollback():
+    # After rolling back from a timed-out revision, the controller shows that revision's
+    # ProgressDeadlineExceeded until it sees progress: not a verdict on the rollback.
+    deadline = {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+                "message": 'ReplicaSet "web-bad" has timed out progressing.'}
+    state = rollout(pod("web-new-a", "new", ready=True), conditions=[deadline])
+    assert judge(state, 2, LIMITS, 1).state == "progressing"
+    current = {**deadline, "message": 'ReplicaSet "web-new" has timed out progressing.'}
+    assert judge(rollout(pod("web-new-a", "new"), conditions=[current]), 2, LIMITS, 1).reason == "progress-deadline"

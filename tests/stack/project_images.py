@@ -3,12 +3,11 @@ root filesystem tests/run makes), drone_kit's own images, and the sample app."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from tests.paths import ROOT
+from tests.paths import ROOT, TEST_CACHE
 from tests.stack.require import missing
 
 BASE_TAG = "drone-kit-test/debian-python-docker:bookworm"
@@ -17,9 +16,7 @@ OFFLINE = "--no-index --find-links /src/build/wheels"
 
 def import_base(engine) -> str:
     """The Debian base (python3 + a Docker engine) in the test engine; its name."""
-    rootfs = Path(
-        os.environ.get("DRONE_KIT_TEST_CACHE", Path.home() / ".cache/drone-kit-tests")
-    ) / "debian-python-docker.tar"
+    rootfs = TEST_CACHE / "debian-python-docker.tar"
     if not rootfs.is_file():
         missing(f"{rootfs} is missing: tests/run makes it (tests/stack/make-base-rootfs)")
     if not list((ROOT / "build" / "wheels").glob("*.whl")):

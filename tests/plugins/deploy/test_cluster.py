@@ -1,15 +1,14 @@
-"""Opt-in: the deploy plugin against a real cluster (k3s) from KUBECONFIG, in a throwaway
-namespace that is deleted afterwards. Not run by default or in CI:
+"""The deploy plugin on a real cluster, run as Drone runs it (settings from PLUGIN_*, the
+kubeconfig as a secret setting): by default on the suite's own Kubernetes node, with images in
+the suite's registry; with DRONE_KIT_TEST_KUBECONFIG, on your cluster (k3s) instead:
 
-    KUBECONFIG=~/.kube/config tests/run -m cluster
+    DRONE_KIT_TEST_KUBECONFIG=~/.kube/config tests/run -m cluster
 
-DRONE_KIT_TEST_IMAGE and DRONE_KIT_TEST_IMAGE_2: two images the nodes can pull that keep running
-with `sleep` (defaults: busybox:1.36 and busybox:1.35).
+Each module's Deployment lives in a throwaway namespace, deleted afterwards.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
@@ -21,16 +20,16 @@ from drone_kit.step.plugin import run_plugin
 from drone_kit.step.results import read_result
 
 pytestmark = pytest.mark.cluster
-IMAGE = os.environ.get("DRONE_KIT_TEST_IMAGE", "busybox:1.36")
-IMAGE_2 = os.environ.get("DRONE_KIT_TEST_IMAGE_2", "busybox:1.35")
 
 
 @pytest.fixture(scope="module")
-def namespace():
-    if not os.environ.get("KUBECONFIG") and not os.path.exists(os.path.expanduser("~/.kube/config")):
-        pytest.fail("-m cluster needs a cluster: set KUBECONFIG", pytrace=False)
-    api = api_client(None, None, os.environ)
-    core, apps = k8s.CoreV1Api(api), k8s.AppsV1Api(api)
+def apps(cluster) -> k8s.AppsV1Api:
+    return k8s.AppsV1Api(api_client(cluster.kubeconfig, None, {}))
+
+
+@pytest.fixture(scope="module")
+def namespace(cluster, apps):
+    core = k8s.CoreV1Api(apps.api_client)
     name = f"drone-kit-test-{uuid.uuid4().hex[:6]}"
     core.create_namespace({"metadata": {"name": name}})
     apps.create_namespaced_deployment(name, {
@@ -38,8 +37,8 @@ def namespace():
         "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
                  "strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
                  "template": {"metadata": {"labels": {"app": "web"}},
-                              "spec": {"containers": [
-                                  {"name": "web", "image": IMAGE, "command": ["sleep", "86400"]},
+                              "spec": {"terminationGracePeriodSeconds": 1, "containers": [
+                                  {"name": "web", "image": cluster.images[0], "command": ["sleep", "86400"]},
                               ]}}},
     })
     try:
@@ -48,27 +47,33 @@ def namespace():
         core.delete_namespace(name)
 
 
-def deploy(namespace, workspace, capsys, **settings):
+def deploy(cluster, namespace, workspace, capsys, **settings):
     env = {"PLUGIN_NAMESPACE": namespace, "PLUGIN_DEPLOYMENT": "web", "DRONE_WORKSPACE": str(workspace),
-           "PLUGIN_TIMEOUT": "3m", **{f"PLUGIN_{k.upper()}": v for k, v in settings.items()}}
-    code = run_plugin(DEPLOY, {**os.environ, **env})
+           "PLUGIN_TIMEOUT": "3m", "PLUGIN_KUBECONFIG": cluster.kubeconfig,
+           **{f"PLUGIN_{k.upper()}": v for k, v in settings.items()}}
+    code = run_plugin(DEPLOY, env)
     return code, capsys.readouterr().err
 
 
-def test_initial_rollout_then_a_new_image(namespace, tmp_path, capsys):
-    code, err = deploy(namespace, tmp_path, capsys, watch_only="true")
+def running_image(apps, namespace) -> str:
+    return apps.read_namespaced_deployment("web", namespace).spec.template.spec.containers[0].image
+
+
+def test_initial_rollout_then_a_new_image(cluster, namespace, apps, tmp_path, capsys):
+    code, err = deploy(cluster, namespace, tmp_path, capsys, watch_only="true")
     assert code == 0, err
-    code, err = deploy(namespace, tmp_path, capsys, image=IMAGE_2)
+    code, err = deploy(cluster, namespace, tmp_path, capsys, image=cluster.images[1])
     assert code == 0, err
     assert read_result(tmp_path, "deploy")["outcome"] == "success"
+    assert running_image(apps, namespace) == cluster.images[1]
 
 
-def test_a_missing_tag_fails_fast_and_rolls_back(namespace, tmp_path, capsys):
-    before = k8s.AppsV1Api(api_client(None, None, os.environ)).read_namespaced_deployment("web", namespace)
-    missing = IMAGE.rsplit(":", 1)[0] + ":drone-kit-never-pushed"
-    code, err = deploy(namespace, tmp_path, capsys, image=missing, verify_image="false")
+def test_a_missing_tag_fails_fast_and_rolls_back(cluster, namespace, apps, tmp_path, capsys):
+    before = running_image(apps, namespace)
+    missing = cluster.images[0].rsplit(":", 1)[0] + ":drone-kit-never-pushed"
+    code, err = deploy(cluster, namespace, tmp_path, capsys, image=missing, verify_image="false")
     result = read_result(tmp_path, "deploy")
     assert code == 1 and result["outcome"] == "rolled-back", err
     assert result["failure"]["reason"] == "image-pull" and result["detect_seconds"] < 60
-    after = k8s.AppsV1Api(api_client(None, None, os.environ)).read_namespaced_deployment("web", namespace)
-    assert after.spec.template.spec.containers[0].image == before.spec.template.spec.containers[0].image
+    assert running_image(apps, namespace) == before
+    assert cluster.kubeconfig.splitlines()[-1].strip() not in err  # the secret setting never shows

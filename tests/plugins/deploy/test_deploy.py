@@ -189,3 +189,14 @@ def test_watch_only_follows_a_rollout_someone_else_started(cluster_for, tmp_path
     template = rollback[0]["value"]
     assert template["spec"]["containers"][0]["image"] == "127.0.0.1:5000/demo/web:v1"
     assert "pod-template-hash" not in template["metadata"]["labels"]
+
+
+def test_logs_that_cannot_be_had_never_delay_the_rollback(cluster_for, tmp_path, capsys):
+    # A kubelet that cannot serve logs (pods/log answering 500) costs the diagnosis its log
+    # lines, asked for once, and the rollback nothing.
+    cluster = cluster_for("crashloop")
+    cluster.faults.planned.append(Fault("GET", "pods/log", 500, times=10))
+    code, out, err = deploy(cluster, tmp_path, capsys)
+    assert code == 1 and read_result(tmp_path, "deploy")["outcome"] == "rolled-back", err
+    assert len([request for request in cluster.requests if "/log" in request[1]]) == 1
+    assert "(no log lines:" in err and "pods/log" in err and "retrying" not in err
