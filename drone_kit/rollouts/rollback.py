@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from drone_kit.clients.kube import JSON_PATCH, Kube
+from drone_kit.clients.kube import JSON_PATCH, Kube, KubeError
 from drone_kit.rollouts.rules import Limits
 from drone_kit.rollouts.watch import RolloutWatch, wait_for
 
@@ -21,12 +21,23 @@ class Restore:
     name: str
     template: dict | None  # None: there is nothing to go back to
     image: str  # what the template runs, for the log
+    generation: int | None = None  # the generation the deploy made: a later one is someone else's change
+
+
+def rollback_patch(restore: Restore) -> list[dict[str, Any]]:
+    """Pure: the JSON patch that restores the template, only if nobody changed the Deployment since."""
+    precondition = [{"op": "test", "path": "/metadata/generation", "value": restore.generation}]
+    return [*(precondition if restore.generation is not None else []),
+            {"op": "replace", "path": "/spec/template", "value": restore.template},
+            {"op": "add", "path": "/metadata/annotations/kubernetes.io~1change-cause",
+             "value": f"rollback by drone_kit to {restore.image}"}]
 
 
 def roll_back(kube: Kube, namespace: str, restores: list[Restore], limits: Limits, timeout: float,
               log: Callable[[str], None], clock: Callable[[], float], sleep: Callable[[float], None],
               watches: list[RolloutWatch] | None = None) -> tuple[str, float]:
-    """Restore every template, watch until all converge; ("rolled-back" or "rollback-failed", seconds)."""
+    """Restore every template, watch until all converge; ("rolled-back", "rollback-failed" or, when
+    every one was changed again since the deploy, "superseded"; seconds)."""
     started = clock()
     log(f"rolling back {', '.join(r.name for r in restores)} to the recorded pod templates")
     missing = [r.name for r in restores if r.template is None]
@@ -37,15 +48,22 @@ def roll_back(kube: Kube, namespace: str, restores: list[Restore], limits: Limit
     if watches is None:
         watches = [RolloutWatch(kube, namespace, kube.get_deployment(namespace, r.name), log, clock) for r in restores]
     try:
-        targets = {}
+        targets, superseded = {}, []
         for restore in restores:
-            patch: list[dict[str, Any]] = [
-                {"op": "replace", "path": "/spec/template", "value": restore.template},
-                {"op": "add", "path": "/metadata/annotations/kubernetes.io~1change-cause",
-                 "value": f"rollback by drone_kit to {restore.image}"}]
-            patched = kube.patch_deployment(namespace, restore.name, patch, JSON_PATCH)
+            try:
+                patched = kube.patch_deployment(namespace, restore.name, rollback_patch(restore), JSON_PATCH)
+            except KubeError as e:
+                if e.status != 422 or restore.generation is None:
+                    raise
+                superseded.append(restore.name)  # the precondition failed: a newer change is there
+                continue
             targets[restore.name] = patched["metadata"]["generation"]
-        verdicts = wait_for(watches, targets, limits, timeout, clock, sleep)
+        if superseded:
+            log(f"not rolled back: {', '.join(superseded)} changed again since this deploy, and that newer "
+                "change stays")
+        if not targets:
+            return "superseded", clock() - started
+        verdicts = wait_for([w for w in watches if w.name in targets], targets, limits, timeout, clock, sleep)
     finally:
         if own_watches:
             for watch in watches:

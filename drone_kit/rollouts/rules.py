@@ -20,9 +20,9 @@ FAILING_WAITS = {
     "CreateContainerConfigError": "config-error",
     "CreateContainerError": "container-error",
     "RunContainerError": "container-error",
-    "CrashLoopBackOff": "crash-loop",
 }
 PULL_WAITS = ("ErrImagePull", "ImagePullBackOff")
+SUPERSEDED = "superseded"  # the failure reason when a newer change of the pod template took over
 # Pull errors that no retry will fix; any other one fails only when it lasts (pull_grace). A
 # refused connection is one: nothing listens there, and a deploy waiting for it only delays the rollback.
 PERMANENT_PULL_ERRORS = (
@@ -176,12 +176,18 @@ def _about_current_revision(state: RolloutState, message: str) -> bool:
     return named is None or current is None or named.group(1) == current["metadata"]["name"]
 
 
-def judge(state: RolloutState, target_generation: int, limits: Limits, now: float) -> Verdict:
+def judge(state: RolloutState, target_generation: int, limits: Limits, now: float,
+          template: dict | None = None) -> Verdict:
     """Pure: the rollout's verdict now. `target_generation` is the Deployment generation our change
-    made: until the controller has observed it, nothing is judged."""
+    made: until the controller has observed it, nothing is judged. `template` is the pod template
+    our change made: another one in a later generation means a newer change took over."""
     if state.deleted:
         return Verdict("failed", "deleted", f"deployment {state.name} was deleted during the rollout")
     deployment = state.deployment
+    if (deployment is not None and template is not None and deployment["metadata"].get("generation", 0) >
+            target_generation and deployment.get("spec", {}).get("template") != template):
+        return Verdict("failed", SUPERSEDED, f"deployment {state.name} was changed again (generation "
+                       f"{deployment['metadata']['generation']}) while this rollout was under way")
     if deployment is None or (deployment.get("status", {}).get("observedGeneration") or 0) < target_generation:
         return Verdict("progressing")
     for kind, status, reason in (("Progressing", "False", "ProgressDeadlineExceeded"),
@@ -210,17 +216,19 @@ def _judge_pod(state: RolloutState, pod: dict, limits: Limits, now: float) -> Ve
         where = f"pod {name}: container {container}"
         if waiting.get("reason") in FAILING_WAITS:
             reason = FAILING_WAITS[waiting["reason"]]
-            text = waiting.get("message") or waiting["reason"]
-            if reason == "crash-loop":
-                text = f"keeps crashing (exit code {last_exit}, restarted {restarts} times)"
-            return Verdict("failed", reason, f"{where} {text}" if reason == "crash-loop" else f"{where}: {text}",
-                           name, container, last_exit if reason == "crash-loop" else None)
+            return Verdict("failed", reason, f"{where}: {waiting.get('message') or waiting['reason']}", name,
+                           container)
         if waiting.get("reason") in PULL_WAITS:
             message = waiting.get("message") or waiting["reason"]
             lasting = now - state.first_seen.get(("pull", name), now) >= limits.pull_grace
             if lasting or any(p in message.lower() for p in PERMANENT_PULL_ERRORS):
                 return Verdict("failed", "image-pull", f"{where}: the image cannot be pulled: {message}", name,
                                container)
+        backing_off = waiting.get("reason") == "CrashLoopBackOff"
+        # A container in CrashLoopBackOff is waiting for its next restart: that one counts already.
+        if backing_off and restarts + 1 >= max(limits.max_restarts, 1):
+            return Verdict("failed", "crash-loop", f"{where} keeps crashing (exit code {last_exit}, restarted "
+                           f"{restarts} times; max_restarts is {limits.max_restarts})", name, container, last_exit)
         if terminated and terminated.get("exitCode", 0) != 0:
             code, why = terminated["exitCode"], terminated.get("reason", "Error")
             if why == "OOMKilled":

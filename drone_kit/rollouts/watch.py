@@ -74,8 +74,10 @@ class RolloutWatch:
 
 
 def wait_for(watches: list[RolloutWatch], targets: dict[str, int], limits: Limits, timeout: float,
-             clock: Callable[[], float], sleep: Callable[[float], None] = time.sleep) -> dict[str, Verdict]:
-    """Judge each rollout until all succeeded, one failed, or `timeout` passed; the verdicts."""
+             clock: Callable[[], float], sleep: Callable[[float], None] = time.sleep,
+             templates: dict[str, dict] | None = None) -> dict[str, Verdict]:
+    """Judge each rollout until all succeeded, one failed, or `timeout` passed; the verdicts.
+    `templates`: the pod template each change made, so that a newer change is noticed."""
     deadline = clock() + timeout
     verdicts: dict[str, Verdict] = {}
     while True:
@@ -84,7 +86,7 @@ def wait_for(watches: list[RolloutWatch], targets: dict[str, int], limits: Limit
                 continue
             watch.drain()
             watch.say_changes(targets[watch.name])
-            verdict = judge(watch.state, targets[watch.name], limits, clock())
+            verdict = judge(watch.state, targets[watch.name], limits, clock(), (templates or {}).get(watch.name))
             if verdict.done:
                 verdicts[watch.name] = verdict
                 if verdict.state == "failed":

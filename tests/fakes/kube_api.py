@@ -52,6 +52,9 @@ class FakeCluster:
         self.faults = Faults()
         self.requests: list[tuple[str, str, str]] = []  # method, path, content type
         self.patches: list[tuple[str, object]] = []
+        # The generation a client has seen (the real server's is in force from the PATCH answer on,
+        # while the recording shows the controller's view of it a little later).
+        self.generations: dict[str, int] = {}
         self.log: list[tuple[int, str, str, dict]] = []  # resourceVersion, kind, type, object
         self.current: dict[str, dict[str, dict]] = {kind: {} for kind in PLURALS.values()}
         self.condition = threading.Condition()
@@ -100,6 +103,8 @@ class FakeCluster:
         obj.setdefault("metadata", {})["resourceVersion"] = str(version)
         self.log.append((version, kind, event_type, obj))
         name = obj["metadata"].get("name", "")
+        if kind == "Deployment":
+            self.generations[name] = max(self.generations.get(name, 0), obj["metadata"].get("generation", 0))
         if event_type == "DELETED":
             self.current[kind].pop(name, None)
         else:
@@ -127,8 +132,14 @@ class FakeCluster:
                     self.started_at = time.monotonic()
                 changed = next(r.object for r in self.pending
                                if r.kind == "Deployment" and r.object["metadata"]["name"] == name)
+                self.generations[name] = changed["metadata"]["generation"]
                 return 200, self._with_version(changed)
             if content_type.startswith("application/json-patch"):
+                generation = self.generations.get(name, deployment["metadata"]["generation"])
+                failed_test = next((op for op in body if op["op"] == "test" and op["path"] == "/metadata/generation"
+                                    and op["value"] != generation), None)
+                if failed_test:  # as the API server answers a failed JSON patch test
+                    return 422, _status(422, "", "testing value /metadata/generation failed: test failed")
                 return 200, self._rollback(deployment, body)
             return 422, _status(422, "Invalid", f"unexpected patch {content_type}")
 

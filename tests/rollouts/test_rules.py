@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from drone_kit.rollouts.rules import Limits, RolloutState, judge, rollout_complete
@@ -89,7 +91,7 @@ def test_old_pods_never_fail_the_rollout():
 
 
 def test_nothing_is_judged_before_the_controller_observes_our_change():
-    crashing = pod("web-new-a", "new", state={"waiting": {"reason": "CrashLoopBackOff"}})
+    crashing = pod("web-new-a", "new", state={"waiting": {"reason": "CrashLoopBackOff"}}, restarts=1)
     assert judge(rollout(crashing, observed=1), 2, LIMITS, 1).state == "progressing"
     assert judge(rollout(crashing, observed=2), 2, LIMITS, 1).state == "failed"
 
@@ -134,3 +136,29 @@ def test_an_earlier_revisions_deadline_does_not_fail_the_rollback():
     assert judge(state, 2, LIMITS, 1).state == "progressing"
     current = {**deadline, "message": 'ReplicaSet "web-new" has timed out progressing.'}
     assert judge(rollout(pod("web-new-a", "new"), conditions=[current]), 2, LIMITS, 1).reason == "progress-deadline"
+
+
+def test_a_newer_template_supersedes_the_rollout():
+    ours = {"spec": {"containers": [{"name": "web", "image": "app:v2"}]}}
+    state = rollout(pod("web-new-a", "new"), generation=3)
+    state.deployment["spec"]["template"] = {"spec": {"containers": [{"name": "web", "image": "app:v3"}]}}
+    verdict = judge(state, 2, LIMITS, 1, template=ours)
+    assert (verdict.state, verdict.reason) == ("failed", "superseded")
+    assert "changed again (generation 3)" in verdict.message
+    state.deployment["spec"]["template"] = ours  # a scale (HPA) bumps the generation, not the template
+    assert judge(state, 2, LIMITS, 1, template=ours).state == "progressing"
+
+
+@pytest.mark.parametrize("max_restarts, restarts, state_", [
+    (2, 0, "progressing"), (2, 1, "failed"), (5, 3, "progressing"), (5, 4, "failed"), (0, 0, "failed"),
+])
+def test_max_restarts_bounds_a_crash_loop(max_restarts, restarts, state_):
+    # CrashLoopBackOff waits for the next restart: with max_restarts=5 a container may crash-loop
+    # through four restarts, and its fifth (the one it waits for) fails the rollout.
+    backing_off = pod("web-new-a", "new", state={"waiting": {"reason": "CrashLoopBackOff"}},
+                      last={"terminated": {"exitCode": 3, "reason": "Error"}}, restarts=restarts)
+    limits = dataclasses.replace(LIMITS, max_restarts=max_restarts)
+    verdict = judge(rollout(backing_off), 2, limits, 1)
+    assert verdict.state == state_
+    if state_ == "failed":
+        assert (verdict.reason, verdict.exit_code) == ("crash-loop", 3)

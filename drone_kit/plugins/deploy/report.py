@@ -21,7 +21,8 @@ def report(run: PluginRun, namespace: str, targets: list[Target], image: str | N
         "rollback_seconds": None if rollback_seconds is None else round(rollback_seconds, 3),
         "deployments": [{
             "name": t.name, "container": t.container, "from_image": t.from_image, "to_image": image,
-            "from_revision": t.revision, "outcome": verdicts.get(t.name, Verdict("progressing")).state,
+            "from_revision": t.revision, "generation": t.generation,
+            "outcome": verdicts.get(t.name, Verdict("progressing")).state,
             "template": t.template,
         } for t in targets],
         "failure": None if failed is None else {"reason": failed.reason, "message": failed.message, "pod": failed.pod,
@@ -34,6 +35,9 @@ def report(run: PluginRun, namespace: str, targets: list[Target], image: str | N
         run.say(f"rolled out in {detected:.1f}s: " + ", ".join(f"{namespace}/{t.name}" for t in targets))
         return
     assert failed is not None  # the outcome is other than success only when a rollout failed
+    if outcome == "superseded":
+        raise DroneKitError(f"{failed.message}: this deploy's image was not seen through, and nothing was rolled "
+                            "back over the newer change", hint="the newer deploy's step says how its rollout went")
     summary = f"the rollout failed after {detected:.1f}s: {failed.message}"
     if outcome == "rolled-back":
         raise DroneKitError(summary + f"; rolled back in {rollback_seconds:.1f}s", hint="the diagnosis is above")

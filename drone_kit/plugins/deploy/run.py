@@ -16,9 +16,11 @@ from drone_kit.plugins.deploy.report import report
 from drone_kit.plugins.deploy.target import Target
 from drone_kit.rollouts.diagnosis import diagnosis
 from drone_kit.rollouts.rollback import Restore, roll_back
-from drone_kit.rollouts.rules import REVISION, Limits, Verdict, label_selector, previous_template
+from drone_kit.rollouts.rules import REVISION, SUPERSEDED, Limits, Verdict, label_selector, previous_template
 from drone_kit.rollouts.watch import RolloutWatch, wait_for
 from drone_kit.step.plugin import PluginRun
+
+WATCH_FAILED = "watch-failed"  # the failure reason when the rollout could not be watched to its end
 
 
 def run_deploy(run: PluginRun, clock: Callable[[], float] = time.monotonic,
@@ -40,30 +42,53 @@ def run_deploy(run: PluginRun, clock: Callable[[], float] = time.monotonic,
                 + (" (dry run)" if s["dry_run"] else ""))
         patched = kube.patch_deployment(namespace, target.name, _image_patch(target.container, image, cause),
                                         STRATEGIC_MERGE, dry_run=s["dry_run"])
-        target.generation = patched["metadata"]["generation"]
+        target.generation, target.changed_template = patched["metadata"]["generation"], patched["spec"]["template"]
     if s["dry_run"]:
         run.say("dry run: the API server accepted the change; nothing was rolled out")
         return
     limits = Limits(max_restarts=s["max_restarts"], ready_timeout=s["ready_timeout"].total_seconds())
+    timeout = s["timeout"].total_seconds()
     watches = [RolloutWatch(kube, namespace, t.deployment, run.say, clock, run.status) for t in targets]
     try:
-        verdicts = wait_for(watches, {t.name: t.generation for t in targets}, limits, s["timeout"].total_seconds(),
-                            clock, sleep)
+        verdicts = _watch(run, watches, targets, limits, timeout, clock, sleep)
         detected = clock() - started
         failed = next((v for v in verdicts.values() if v.state == "failed"), None)
         outcome, rollback_seconds = "success", None
         if failed:
             watch = next(w for w in watches if w.name == next(n for n, v in verdicts.items() if v is failed))
-            _diagnose(run, kube, namespace, watch, failed)
-            outcome = "failed"
-            if s["rollback"]:
-                restores = [Restore(t.name, t.template, t.from_image) for t in targets]
-                outcome, rollback_seconds = roll_back(kube, namespace, restores, limits, s["timeout"].total_seconds(),
-                                                      run.say, clock, sleep, watches)
+            if failed.reason not in (WATCH_FAILED, SUPERSEDED):
+                _diagnose(run, kube, namespace, watch, failed)
+            outcome = SUPERSEDED if failed.reason == SUPERSEDED else "failed"
+            if s["rollback"] and outcome != SUPERSEDED:
+                restores = [Restore(t.name, t.template, t.from_image, t.generation or None) for t in targets]
+                outcome, rollback_seconds = _roll_back(run, kube, namespace, restores, limits, timeout, clock, sleep,
+                                                       None if failed.reason == WATCH_FAILED else watches)
     finally:
         for watch in watches:
             watch.close()
     report(run, namespace, targets, image, verdicts, outcome, detected, rollback_seconds)
+
+
+def _watch(run: PluginRun, watches: list[RolloutWatch], targets: list[Target], limits: Limits, timeout: float,
+           clock: Callable[[], float], sleep: Callable[[float], None]) -> dict[str, Verdict]:
+    """The verdicts; a watch that cannot go on after the change is a failed rollout (rolled back)."""
+    generations = {t.name: t.generation for t in targets}
+    templates = {t.name: t.changed_template for t in targets if t.changed_template is not None}
+    try:
+        return wait_for(watches, generations, limits, timeout, clock, sleep, templates)
+    except DroneKitError as e:
+        return {watches[0].name: Verdict("failed", WATCH_FAILED, f"the rollout cannot be watched: {e.message}")}
+
+
+def _roll_back(run: PluginRun, kube: Kube, namespace: str, restores: list[Restore], limits: Limits, timeout: float,
+               clock: Callable[[], float], sleep: Callable[[float], None],
+               watches: list[RolloutWatch] | None) -> tuple[str, float | None]:
+    started = clock()
+    try:
+        return roll_back(kube, namespace, restores, limits, timeout, run.say, clock, sleep, watches)
+    except DroneKitError as e:
+        run.say(f"COULD NOT ROLL BACK: {e.message}")
+        return "rollback-failed", clock() - started
 
 
 def _preflight(kube: Kube, namespace: str, name: str, container: str | None, watch_only: bool) -> Target:

@@ -16,3 +16,4 @@ class Target:
     template: dict | None  # None when there is nothing to roll back to
     revision: str
     generation: int = 0  # the generation our change made
+    changed_template: dict | None = None  # the pod template our change made (None: watch only)

@@ -54,8 +54,8 @@ def run_verify(run: PluginRun, clock: Callable[[], float] = time.monotonic,
     summary = "; ".join(f"{c['name']}: {c['value']} (expected {c['expected']})" for c in failed[-3:])
     if outcome == "inconclusive":
         raise DroneKitError(f"verification inconclusive: {summary}", hint="nothing was rolled back; check the queries")
-    rolled = {"rolled-back": "; rolled back",
-              "rollback-failed": "; THE ROLLBACK FAILED TOO"}.get(result["rollback"], "")
+    rolled = {"rolled-back": "; rolled back", "rollback-failed": "; THE ROLLBACK FAILED TOO",
+              "superseded": "; not rolled back: a newer deploy has changed it since"}.get(result["rollback"], "")
     raise DroneKitError(f"verification failed: {summary}{rolled}", hint="each check's line is above")
 
 
@@ -64,7 +64,8 @@ def _roll_back(run: PluginRun, kube: Callable[[], Kube], deployed: dict | None, 
     if not deployed:
         run.say("CANNOT ROLL BACK: no .drone-kit/deploy.json from a deploy step in this pipeline")
         return "rollback-failed"
-    restores = [Restore(d["name"], d.get("template"), d["from_image"]) for d in deployed["deployments"]]
+    restores = [Restore(d["name"], d.get("template"), d["from_image"], d.get("generation"))
+                for d in deployed["deployments"]]
     outcome, _ = roll_back(kube(), deployed["namespace"], restores, Limits(), 300.0, run.say, clock, sleep)
     return outcome
 

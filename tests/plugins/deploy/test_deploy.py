@@ -76,8 +76,10 @@ def test_each_recorded_rollout_end_to_end(name, cluster_for, tmp_path, capsys):
     for mention in expected.get("diagnosis_mentions", []):
         assert mention in err
     rollback = [body for kind, body in cluster.patches if kind.startswith("application/json-patch")]
-    assert rollback[0][0]["path"] == "/spec/template"
-    assert rollback[0][0]["value"]["spec"]["containers"][0]["image"] == old_image
+    precondition, restore = rollback[0][0], rollback[0][1]
+    assert precondition["op"] == "test" and precondition["path"] == "/metadata/generation"
+    assert restore["path"] == "/spec/template"
+    assert restore["value"]["spec"]["containers"][0]["image"] == old_image
     assert "rolled back in" in err and f"web runs {old_image} again" in err
     assert err.strip().splitlines()[-2].startswith("Error: the rollout failed after")
 
@@ -186,7 +188,7 @@ def test_watch_only_follows_a_rollout_someone_else_started(cluster_for, tmp_path
     strategic = [body for kind, body in cluster.patches if kind.startswith("application/strategic-merge-patch")]
     assert not strategic
     (_, rollback), = [(k, b) for k, b in cluster.patches if k.startswith("application/json-patch")]
-    template = rollback[0]["value"]
+    template = next(op["value"] for op in rollback if op["path"] == "/spec/template")
     assert template["spec"]["containers"][0]["image"] == "127.0.0.1:5000/demo/web:v1"
     assert "pod-template-hash" not in template["metadata"]["labels"]
 
@@ -200,3 +202,19 @@ def test_logs_that_cannot_be_had_never_delay_the_rollback(cluster_for, tmp_path,
     assert code == 1 and read_result(tmp_path, "deploy")["outcome"] == "rolled-back", err
     assert len([request for request in cluster.requests if "/log" in request[1]]) == 1
     assert "(no log lines:" in err and "pods/log" in err and "retrying" not in err
+
+
+def test_a_watch_refused_after_the_change_still_rolls_back_and_records_it(cluster_for, tmp_path, capsys):
+    # RBAC that lets the step patch but not watch pods: the change is made, the watch fails; the
+    # change is undone, and as the rollback cannot be watched either, the step says so loudly.
+    cluster = cluster_for("success")
+    cluster.faults.forbidden.add(("watch", "pods"))
+    code, out, err = deploy(cluster, tmp_path, capsys)
+    assert code == 1, err
+    result = read_result(tmp_path, "deploy")
+    assert result["outcome"] == "rollback-failed" and result["failure"]["reason"] == "watch-failed"
+    assert "the rollout cannot be watched: not allowed to watch pods" in result["failure"]["message"]
+    assert [content_type for content_type, _ in cluster.patches] == [
+        "application/strategic-merge-patch+json", "application/json-patch+json"]
+    assert "COULD NOT ROLL BACK: not allowed to watch pods" in err
+    assert "THE ROLLBACK FAILED TOO" in err

@@ -6,6 +6,7 @@ and the card written."""
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 
 import pytest
@@ -13,6 +14,7 @@ from kubernetes import client as k8s
 
 from drone_kit.clients.kubeconfig import api_client
 from drone_kit.plugins.deploy import DEPLOY
+from drone_kit.plugins.verify import VERIFY
 from drone_kit.step.plugin import run_plugin
 from drone_kit.step.results import read_result
 from tests.conftest import push_test_image
@@ -165,3 +167,52 @@ def test_a_kubeconfig_that_skips_tls_verification_is_said_once(kube_node, apps, 
     assert code == 0, err
     assert len([line for line in err.splitlines() if "insecure-skip-tls-verify" in line]) == 1, err
     assert "InsecureRequestWarning" not in err and "Unverified HTTPS request" not in err
+
+
+def set_image(apps, namespace: str, image: str) -> None:
+    """Another deploy's change, as `kubectl set image` makes it."""
+    apps.patch_namespaced_deployment("app", namespace, {"spec": {"template": {"spec": {"containers": [
+        {"name": "app", "image": image}]}}}})
+
+
+def test_a_newer_deploy_mid_watch_supersedes_and_is_never_rolled_back(kube_node, apps, namespace, images, tmp_path,
+                                                                      capsys):
+    rolled_out(kube_node, apps, namespace, images["good"], tmp_path, capsys)
+    newer = threading.Timer(4.0, set_image, (apps, namespace, images["good-2"]))
+    newer.start()
+    try:
+        code, err = deploy(kube_node, namespace, tmp_path, capsys, image=images["unready"], ready_timeout="5m")
+    finally:
+        newer.join()
+    assert code == 1, err
+    assert read_result(tmp_path, "deploy")["outcome"] == "superseded"
+    assert "was changed again" in err and "nothing was rolled back" in err and "rolling back" not in err
+    assert running_image(apps, namespace) == images["good-2"]
+
+
+def test_verify_never_rolls_back_over_a_newer_deploy(kube_node, apps, namespace, images, tmp_path, capsys):
+    rolled_out(kube_node, apps, namespace, images["good"], tmp_path, capsys)
+    code, err = deploy(kube_node, namespace, tmp_path, capsys, image=images["good-2"])
+    assert code == 0, err
+    set_image(apps, namespace, images["crash"])  # someone deploys again before verify runs
+    env = {"PLUGIN_URL": f"http://127.0.0.1:{free_port()}/", "PLUGIN_ATTEMPTS": "1",
+           "PLUGIN_KUBECONFIG": kube_node.kubeconfig(), "DRONE_WORKSPACE": str(tmp_path)}
+    code = run_plugin(VERIFY, env)
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert read_result(tmp_path, "verify")["rollback"] == "superseded", err
+    assert "not rolled back" in err
+    assert running_image(apps, namespace) == images["crash"]
+
+
+def test_verify_rolls_back_what_the_deploy_changed(kube_node, apps, namespace, images, tmp_path, capsys):
+    rolled_out(kube_node, apps, namespace, images["good"], tmp_path, capsys)
+    code, err = deploy(kube_node, namespace, tmp_path, capsys, image=images["good-2"])
+    assert code == 0, err
+    env = {"PLUGIN_URL": f"http://127.0.0.1:{free_port()}/", "PLUGIN_ATTEMPTS": "1",
+           "PLUGIN_KUBECONFIG": kube_node.kubeconfig(), "DRONE_WORKSPACE": str(tmp_path)}
+    code = run_plugin(VERIFY, env)
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert read_result(tmp_path, "verify")["rollback"] == "rolled-back", err
+    assert running_image(apps, namespace) == images["good"]
