@@ -19,12 +19,8 @@ from drone_kit.errors import DroneKitError
 
 def parse_kubeconfig(text: str) -> dict:
     """Pure: a kubeconfig given as YAML or as base64 of YAML. The error never quotes the text."""
-    candidates = [text]
-    try:
-        candidates.append(base64.b64decode(text.strip(), validate=True).decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        pass
-    for candidate in candidates:
+    decoded = _base64_text(text)
+    for candidate in [text, *([decoded] if decoded else [])]:
         try:
             document = yaml.safe_load(candidate)
         except yaml.YAMLError:
@@ -33,6 +29,32 @@ def parse_kubeconfig(text: str) -> dict:
             return document
     raise DroneKitError("settings.kubeconfig: not a kubeconfig (expected YAML with clusters, or its base64)",
                         hint="store the file's content as a secret and use from_secret")
+
+
+def _base64_text(text: str) -> str | None:
+    try:
+        return base64.b64decode(text.strip(), validate=True).decode()
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+
+
+# The user fields of a kubeconfig that are secret (client-certificate-data is not, but it is
+# the other half of a key pair nobody needs to see in a build log).
+_SECRET_USER_FIELDS = ("token", "password", "client-key-data", "client-certificate-data")
+
+
+def kubeconfig_secrets(text: str) -> list[str]:
+    """Pure: every secret a kubeconfig holds, each on its own: the users' tokens, passwords and
+    keys, and, for the base64 form, the YAML it decodes to. [] for anything not a kubeconfig."""
+    try:
+        document = parse_kubeconfig(text)
+    except DroneKitError:
+        return []
+    users = [entry["user"] for entry in document.get("users") or []
+             if isinstance(entry, dict) and isinstance(entry.get("user"), dict)]
+    found = [str(user[field]) for user in users for field in _SECRET_USER_FIELDS if user.get(field)]
+    decoded = _base64_text(text)
+    return [*found, *([decoded] if decoded else [])]
 
 
 def api_client(kubeconfig: str | None, context: str | None, environ: Mapping[str, str]) -> k8s.ApiClient:

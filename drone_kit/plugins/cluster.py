@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from drone_kit.clients.kube import Kube
-from drone_kit.clients.kubeconfig import api_client, tls_warning
+from drone_kit.clients.kubeconfig import api_client, kubeconfig_secrets, tls_warning
 from drone_kit.step.plugin import PluginRun
 from drone_kit.step.settings import Setting
 
 CLUSTER_SETTINGS = (
     Setting("kubeconfig", secret=True, default_help="the service account, else ~/.kube/config",
-            help="Kubeconfig as YAML or base64 (use from_secret)."),
+            help="Kubeconfig as YAML or base64 (use from_secret).", secrets_within=kubeconfig_secrets),
     Setting("context", help="Kubeconfig context to use."),
 )
 

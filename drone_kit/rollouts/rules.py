@@ -8,7 +8,6 @@ the new pods (MissingClusterDNS, Unhealthy during a slow start), never fail a ro
 
 from __future__ import annotations
 
-import copy
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -138,21 +137,6 @@ def label_selector(deployment: dict) -> str:
     """Pure: the Deployment's selector as a label selector string (matchLabels)."""
     labels = deployment.get("spec", {}).get("selector", {}).get("matchLabels") or {}
     return ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
-
-
-def previous_template(replicasets: list[dict], revision: str) -> dict | None:
-    """Pure: the pod template of the revision before `revision` (what `kubectl rollout undo`
-    restores), without the controller's pod-template-hash label; None when there is none."""
-    def number(rs: dict) -> int:
-        text = rs["metadata"].get("annotations", {}).get(REVISION, "0")
-        return int(text) if text.isdigit() else 0
-
-    older = [rs for rs in replicasets if 0 < number(rs) < int(revision or 0)]
-    if not older:
-        return None
-    template = copy.deepcopy(max(older, key=number)["spec"]["template"])
-    template.get("metadata", {}).get("labels", {}).pop(HASH, None)
-    return template
 
 
 def rollout_complete(deployment: dict) -> bool:

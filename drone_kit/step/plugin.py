@@ -89,6 +89,8 @@ def run_plugin(
             for setting in plugin.settings:
                 if setting.secret and setting.name in raw.values:
                     masker.add(raw.values[setting.name])
+                    for inner in setting.secrets_within(raw.values[setting.name]) if setting.secrets_within else []:
+                        masker.add(inner)
             for warning in raw.warnings:
                 err.write(f"Warning: {warning}\n")
             settings = parse_settings(list(plugin.settings), raw.values, context.workspace)

@@ -126,6 +126,9 @@ class Setting:
     help: str = ""
     default_help: str = ""  # describes a default computed at run time (e.g. from the commit)
     aliases: tuple[str, ...] = ()  # other PLUGIN_* names read too, e.g. PLUGIN_TAG for tags
+    # For a secret that holds other secrets (a kubeconfig: its token, keys, passwords): each of
+    # them, so that one printed on its own is masked too. Must not raise on malformed input.
+    secrets_within: Callable[[str], list[str]] | None = None
 
     @property
     def env(self) -> str:

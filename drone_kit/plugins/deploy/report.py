@@ -3,6 +3,9 @@ last line of the step (or the error that fails it)."""
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 from drone_kit.errors import DroneKitError
 from drone_kit.plugins.deploy.target import Target
 from drone_kit.rollouts.rules import Verdict
@@ -23,7 +26,7 @@ def report(run: PluginRun, namespace: str, targets: list[Target], image: str | N
             "name": t.name, "container": t.container, "from_image": t.from_image, "to_image": image,
             "from_revision": t.revision, "generation": t.generation,
             "outcome": verdicts.get(t.name, Verdict("progressing")).state,
-            "template": t.template,
+            **_stored_template(t.template),
         } for t in targets],
         "failure": None if failed is None else {"reason": failed.reason, "message": failed.message, "pod": failed.pod,
                                                 "container": failed.container, "exit_code": failed.exit_code},
@@ -45,3 +48,18 @@ def report(run: PluginRun, namespace: str, targets: list[Target], image: str | N
         raise DroneKitError(summary + "; THE ROLLBACK FAILED TOO: the deployment needs a hand",
                             hint="kubectl rollout status / kubectl rollout undo")
     raise DroneKitError(summary + " (rollback is off)", hint="the diagnosis is above")
+
+
+def _stored_template(template: dict | None) -> dict[str, Any]:
+    """Pure: what deploy.json keeps of the template for a later rollback (verify's): all of it but
+    inline env values, which can be secrets; a rollback takes them from the revision's ReplicaSet."""
+    if template is None:
+        return {"template": None, "env_values_removed": False}
+    stored, removed = copy.deepcopy(template), False
+    spec = stored.get("spec", {})
+    for container in [*spec.get("containers", []), *spec.get("initContainers", [])]:
+        for variable in container.get("env") or []:
+            if "value" in variable:
+                variable.pop("value")
+                removed = True
+    return {"template": stored, "env_values_removed": removed}

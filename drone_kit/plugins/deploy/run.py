@@ -15,8 +15,9 @@ from drone_kit.plugins.deploy.preflight import check_image_pushed, choose_contai
 from drone_kit.plugins.deploy.report import report
 from drone_kit.plugins.deploy.target import Target
 from drone_kit.rollouts.diagnosis import diagnosis
+from drone_kit.rollouts.revisions import previous_template
 from drone_kit.rollouts.rollback import Restore, roll_back
-from drone_kit.rollouts.rules import REVISION, SUPERSEDED, Limits, Verdict, label_selector, previous_template
+from drone_kit.rollouts.rules import REVISION, SUPERSEDED, Limits, Verdict, label_selector
 from drone_kit.rollouts.watch import RolloutWatch, wait_for
 from drone_kit.step.plugin import PluginRun
 

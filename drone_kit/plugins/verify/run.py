@@ -13,6 +13,7 @@ from drone_kit.plugins.cluster import cluster_client
 from drone_kit.plugins.verify.analysis import parse_queries
 from drone_kit.plugins.verify.checks import http_checks
 from drone_kit.plugins.verify.over_time import over_time
+from drone_kit.rollouts.revisions import template_of_revision
 from drone_kit.rollouts.rollback import Restore, roll_back
 from drone_kit.rollouts.rules import Limits
 from drone_kit.rollouts.soak import Soak
@@ -64,9 +65,21 @@ def _roll_back(run: PluginRun, kube: Callable[[], Kube], deployed: dict | None, 
     if not deployed:
         run.say("CANNOT ROLL BACK: no .drone-kit/deploy.json from a deploy step in this pipeline")
         return "rollback-failed"
-    restores = [Restore(d["name"], d.get("template"), d["from_image"], d.get("generation"))
+    client, namespace = kube(), deployed["namespace"]
+    replicasets, _ = client.list("ReplicaSet", namespace)
+    restores = [Restore(d["name"], _template_to_restore(run, d, replicasets), d["from_image"], d.get("generation"))
                 for d in deployed["deployments"]]
-    outcome, _ = roll_back(kube(), deployed["namespace"], restores, Limits(), 300.0, run.say, clock, sleep)
+    outcome, _ = roll_back(client, namespace, restores, Limits(), 300.0, run.say, clock, sleep)
     return outcome
+
+
+def _template_to_restore(run: PluginRun, deployed: dict, replicasets: list[dict]) -> dict | None:
+    """The template the deploy step replaced: its revision's, whole, from the cluster; else the
+    one deploy.json keeps, unless that lacks the env values."""
+    template = template_of_revision(replicasets, deployed["name"], deployed.get("from_revision", ""))
+    if template is None and deployed.get("env_values_removed"):
+        run.say(f"revision {deployed.get('from_revision')} of {deployed['name']} is gone from the cluster, and "
+                ".drone-kit/deploy.json keeps no env values: its template cannot be restored")
+    return template if template is not None or deployed.get("env_values_removed") else deployed.get("template")
 
 

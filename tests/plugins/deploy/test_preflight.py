@@ -5,7 +5,7 @@ import pytest
 from drone_kit.clients.kubeconfig import parse_kubeconfig
 from drone_kit.errors import DroneKitError, SettingsError
 from drone_kit.plugins.deploy.preflight import check_image_pushed, choose_container, image_to_deploy
-from drone_kit.rollouts.rules import previous_template
+from drone_kit.rollouts.revisions import previous_template
 from drone_kit.step.results import write_result
 from tests.stack.registry import free_port
 

@@ -5,6 +5,7 @@ and the card written."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import uuid
@@ -216,3 +217,30 @@ def test_verify_rolls_back_what_the_deploy_changed(kube_node, apps, namespace, i
     assert code == 1, err
     assert read_result(tmp_path, "verify")["rollback"] == "rolled-back", err
     assert running_image(apps, namespace) == images["good"]
+
+
+def test_no_secret_reaches_anything_the_steps_write(kube_node, apps, namespace, images, tmp_path, capsys):
+    # An inline env value (a secret, as careless manifests have them) and the kubeconfig's token,
+    # through a deploy and a failing verify that rolls back: neither is in any output or file.
+    env_secret = f"db-password-{uuid.uuid4().hex}"
+    rolled_out(kube_node, apps, namespace, images["good"], tmp_path, capsys,
+               env=[{"name": "DB_PASSWORD", "value": env_secret}])
+    kubeconfig = base64.b64encode(kube_node.kubeconfig().encode()).decode()
+    env = {"PLUGIN_NAMESPACE": namespace, "PLUGIN_DEPLOYMENT": "app", "PLUGIN_KUBECONFIG": kubeconfig,
+           "PLUGIN_IMAGE": images["good-2"], "DRONE_WORKSPACE": str(tmp_path),
+           "DRONE_CARD_PATH": str(tmp_path / "deploy-card.json")}
+    assert run_plugin(DEPLOY, env) == 0
+    written = capsys.readouterr()
+    verify_env = {"PLUGIN_URL": f"http://127.0.0.1:{free_port()}/", "PLUGIN_ATTEMPTS": "1",
+                  "PLUGIN_KUBECONFIG": kubeconfig, "DRONE_WORKSPACE": str(tmp_path),
+                  "DRONE_CARD_PATH": str(tmp_path / "verify-card.json")}
+    assert run_plugin(VERIFY, verify_env) == 1
+    verified = capsys.readouterr()
+    assert read_result(tmp_path, "verify")["rollback"] == "rolled-back", verified.err
+    restored = apps.read_namespaced_deployment("app", namespace).spec.template.spec.containers[0]
+    assert restored.image == images["good"] and restored.env[0].value == env_secret  # restored whole
+    files = [path.read_text() for path in tmp_path.rglob("*.json")]
+    everything = "\n".join([written.out, written.err, verified.out, verified.err, *files])
+    assert len(files) >= 4  # deploy.json, verify.json and both cards
+    for secret in (env_secret, kube_node.tokens["admin"], kubeconfig):
+        assert secret not in everything
