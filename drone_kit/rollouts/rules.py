@@ -37,6 +37,8 @@ class Limits:
     ready_timeout: float = 120.0
     unschedulable_grace: float = 30.0
     pull_grace: float = 30.0
+    # ReplicaFailure (e.g. a quota the old pods still hold) often clears as they go: only a lasting one fails.
+    replica_failure_grace: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,10 @@ class RolloutState:
             if name == self.name:
                 self.deleted = event_type == "DELETED"
                 self.deployment = obj
+                if _condition(obj, "ReplicaFailure") == "True":
+                    self.first_seen.setdefault(("replica-failure", name), now)
+                else:
+                    self.first_seen.pop(("replica-failure", name), None)
         elif kind == "ReplicaSet":
             self._store(self.replicasets, event_type, name, obj)
         elif kind == "Pod":
@@ -124,13 +130,15 @@ def current_replicaset(state: RolloutState) -> dict | None:
 
 
 def new_pods(state: RolloutState) -> list[dict]:
-    """Pure: the pods of the current revision, by name."""
+    """Pure: the live pods of the current revision, by name. An evicted or otherwise finished pod
+    (phase Failed or Succeeded) is not one: its ReplicaSet replaces it."""
     rs = current_replicaset(state)
     if rs is None:
         return []
     pod_hash = rs["metadata"].get("labels", {}).get(HASH)
     return [pod for name, pod in sorted(state.pods.items())
-            if pod["metadata"].get("labels", {}).get(HASH) == pod_hash and not pod["metadata"].get("deletionTimestamp")]
+            if pod["metadata"].get("labels", {}).get(HASH) == pod_hash and not pod["metadata"].get("deletionTimestamp")
+            and pod.get("status", {}).get("phase") not in ("Failed", "Succeeded")]
 
 
 def label_selector(deployment: dict) -> str:
@@ -174,13 +182,16 @@ def judge(state: RolloutState, target_generation: int, limits: Limits, now: floa
                        f"{deployment['metadata']['generation']}) while this rollout was under way")
     if deployment is None or (deployment.get("status", {}).get("observedGeneration") or 0) < target_generation:
         return Verdict("progressing")
-    for kind, status, reason in (("Progressing", "False", "ProgressDeadlineExceeded"),
-                                 ("ReplicaFailure", "True", None)):
-        if _condition(deployment, kind) == status and reason in (None, _condition(deployment, kind, "reason")):
-            message = _condition(deployment, kind, "message") or kind
-            if reason and not _about_current_revision(state, message):
-                continue  # an earlier revision's deadline, still shown until the controller sees progress
-            return Verdict("failed", "progress-deadline" if reason else "replica-failure", message)
+    if (_condition(deployment, "Progressing") == "False"
+            and _condition(deployment, "Progressing", "reason") == "ProgressDeadlineExceeded"):
+        message = _condition(deployment, "Progressing", "message") or "Progressing"
+        # An earlier revision's deadline stays shown until the controller sees progress: not ours.
+        if _about_current_revision(state, message):
+            return Verdict("failed", "progress-deadline", message)
+    failing_since = state.first_seen.get(("replica-failure", state.name))
+    if failing_since is not None and now - failing_since >= limits.replica_failure_grace:
+        return Verdict("failed", "replica-failure", _condition(deployment, "ReplicaFailure", "message") or
+                       "ReplicaFailure", "")
     if rollout_complete(deployment):
         return Verdict("succeeded", message=f"deployment {state.name} rolled out")
     for pod in new_pods(state):

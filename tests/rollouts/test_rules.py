@@ -104,9 +104,28 @@ def test_nothing_is_judged_before_the_controller_observes_our_change():
       "replica-failure")],
 )
 def test_deployment_conditions(condition, reason):
-    verdict = judge(rollout(conditions=[condition]), 2, LIMITS, 1)
+    verdict = judge(rollout(conditions=[condition]), 2, LIMITS, LIMITS.replica_failure_grace)
     assert (verdict.state, verdict.reason) == ("failed", reason)
     assert verdict.message == condition["message"]
+
+
+def test_a_replica_failure_fails_only_when_it_lasts():
+    # Quota the old pods still hold clears as they go: a passing ReplicaFailure is no verdict.
+    failure = {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": "exceeded quota"}
+    state = rollout(conditions=[failure])
+    assert judge(state, 2, LIMITS, LIMITS.replica_failure_grace - 1).state == "progressing"
+    cleared = deployment()
+    state.apply("Deployment", "MODIFIED", cleared, 10)
+    state.apply("Deployment", "MODIFIED", deployment(conditions=[failure]), 20)
+    assert judge(state, 2, LIMITS, 20 + LIMITS.replica_failure_grace - 1).state == "progressing"
+    assert judge(state, 2, LIMITS, 20 + LIMITS.replica_failure_grace).reason == "replica-failure"
+
+
+def test_an_evicted_pod_of_the_new_revision_is_not_waited_for():
+    evicted = pod("web-new-a", "new", ready=False)
+    evicted["status"].update(phase="Failed", reason="Evicted", message="The node was low on resource: memory.")
+    state = rollout(evicted, pod("web-new-b", "new", ready=True))
+    assert judge(state, 2, LIMITS, LIMITS.ready_timeout + 1).state == "progressing"
 
 
 def test_a_deleted_deployment_fails():

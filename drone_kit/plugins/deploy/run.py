@@ -21,6 +21,7 @@ from drone_kit.rollouts.rules import REVISION, SUPERSEDED, Limits, Verdict, labe
 from drone_kit.rollouts.watch import RolloutWatch, wait_for
 from drone_kit.step.plugin import PluginRun
 
+OBSERVE_POLLS, OBSERVE_POLL = 50, 0.2  # at most 10 s for the controller to observe a change
 WATCH_FAILED = "watch-failed"  # the failure reason when the rollout could not be watched to its end
 
 
@@ -30,20 +31,26 @@ def run_deploy(run: PluginRun, clock: Callable[[], float] = time.monotonic,
     image = image_to_deploy(s["image"], ctx.workspace) if not s["watch_only"] else None
     kube = cluster_client(run, sleep)
     namespace = s["namespace"]
-    targets = [_preflight(kube, namespace, name, s["container"], s["watch_only"]) for name in s["deployment"]]
+    targets = [_preflight(kube, namespace, name, s["container"], s["watch_only"], sleep) for name in s["deployment"]]
     if image and s["verify_image"]:
         check_image_pushed(image, run.say)
     cause = s["change_cause"] or _change_cause(run)
     started = clock()
     for target in targets:
-        if image is None:  # watch only
+        where = f"{namespace}/{target.name}"
+        if image is None or target.from_image == image:  # watch only, or nothing to change: watch it
             target.generation = target.deployment["metadata"]["generation"]
+            if image is not None:
+                run.say(f"{where}: {target.container} already runs {image}: nothing to roll out; checking it is "
+                        "healthy")
             continue
-        run.say(f"{namespace}/{target.name}: {target.container} {target.from_image} -> {image}"
-                + (" (dry run)" if s["dry_run"] else ""))
+        run.say(f"{where}: {target.container} {target.from_image} -> {image}" + (" (dry run)" if s["dry_run"] else ""))
         patched = kube.patch_deployment(namespace, target.name, _image_patch(target.container, image, cause),
                                         STRATEGIC_MERGE, dry_run=s["dry_run"])
         target.generation, target.changed_template = patched["metadata"]["generation"], patched["spec"]["template"]
+        if patched["spec"].get("replicas") == 0:
+            run.say(f"{where}: WARNING: 0 replicas: the image is set, but no pod runs it, so nothing proves it "
+                    "pulls or starts")
     if s["dry_run"]:
         run.say("dry run: the API server accepted the change; nothing was rolled out")
         return
@@ -61,7 +68,9 @@ def run_deploy(run: PluginRun, clock: Callable[[], float] = time.monotonic,
                 _diagnose(run, kube, namespace, watch, failed)
             outcome = SUPERSEDED if failed.reason == SUPERSEDED else "failed"
             if s["rollback"] and outcome != SUPERSEDED:
-                restores = [Restore(t.name, t.template, t.from_image, t.generation or None) for t in targets]
+                # Only what this step changed: an unchanged Deployment's failure is not ours to undo.
+                restores = [Restore(t.name, t.template, t.from_image, t.generation or None) for t in targets
+                            if t.changed_template is not None or image is None]
                 outcome, rollback_seconds = _roll_back(run, kube, namespace, restores, limits, timeout, clock, sleep,
                                                        None if failed.reason == WATCH_FAILED else watches)
     finally:
@@ -84,6 +93,9 @@ def _watch(run: PluginRun, watches: list[RolloutWatch], targets: list[Target], l
 def _roll_back(run: PluginRun, kube: Kube, namespace: str, restores: list[Restore], limits: Limits, timeout: float,
                clock: Callable[[], float], sleep: Callable[[float], None],
                watches: list[RolloutWatch] | None) -> tuple[str, float | None]:
+    if not restores:
+        run.say("nothing to roll back: this step changed no deployment (each already ran the image)")
+        return "failed", None
     started = clock()
     try:
         return roll_back(kube, namespace, restores, limits, timeout, run.say, clock, sleep, watches)
@@ -92,9 +104,17 @@ def _roll_back(run: PluginRun, kube: Kube, namespace: str, restores: list[Restor
         return "rollback-failed", clock() - started
 
 
-def _preflight(kube: Kube, namespace: str, name: str, container: str | None, watch_only: bool) -> Target:
+def _preflight(kube: Kube, namespace: str, name: str, container: str | None, watch_only: bool,
+               sleep: Callable[[float], None]) -> Target:
     try:
         deployment = kube.get_deployment(namespace, name)
+        if watch_only:  # the revision annotation is the controller's: read it once it has seen the change
+            for _ in range(OBSERVE_POLLS):
+                observed = deployment.get("status", {}).get("observedGeneration") or 0
+                if observed >= deployment["metadata"]["generation"]:
+                    break
+                sleep(OBSERVE_POLL)
+                deployment = kube.get_deployment(namespace, name)
     except KubeError as e:
         if e.status == 404:
             raise DroneKitError(f"deployment {name} does not exist in namespace {namespace}",

@@ -19,7 +19,10 @@ from drone_kit.plugins.verify import VERIFY
 from drone_kit.step.plugin import run_plugin
 from drone_kit.step.results import read_result
 from tests.conftest import push_test_image
-from tests.stack.registry import free_port
+from tests.stack.kubernetes import NODE_NAME
+from tests.stack.netns import netns_host
+from tests.stack.registry import free_port, running_registry
+from tests.stack.require import require_binary
 
 # Images the node pulls from the suite's registry: what each one does when it runs.
 DOCKERFILES = {
@@ -244,3 +247,79 @@ def test_no_secret_reaches_anything_the_steps_write(kube_node, apps, namespace, 
     assert len(files) >= 4  # deploy.json, verify.json and both cards
     for secret in (env_secret, kube_node.tokens["admin"], kubeconfig):
         assert secret not in everything
+
+
+def test_the_image_already_running_is_said_and_changes_nothing(kube_node, apps, namespace, images, tmp_path, capsys):
+    rolled_out(kube_node, apps, namespace, images["good"], tmp_path, capsys)
+    generation = apps.read_namespaced_deployment("app", namespace).metadata.generation
+    code, err = deploy(kube_node, namespace, tmp_path, capsys, image=images["good"])
+    assert code == 0, err
+    assert f"already runs {images['good']}: nothing to roll out" in err
+    assert apps.read_namespaced_deployment("app", namespace).metadata.generation == generation
+
+
+def test_zero_replicas_is_said_not_passed_off_as_proven(kube_node, apps, namespace, images, tmp_path, capsys):
+    rolled_out(kube_node, apps, namespace, images["good"], tmp_path, capsys)
+    apps.patch_namespaced_deployment_scale("app", namespace, {"spec": {"replicas": 0}})
+    missing = images["good"].replace(":v1", ":never-pushed")
+    code, err = deploy(kube_node, namespace, tmp_path, capsys, image=missing, verify_image="false")
+    assert code == 0, err
+    assert "0 replicas: the image is set, but no pod runs it, so nothing proves it pulls or starts" in err
+
+
+def test_watch_only_rolls_back_to_the_revision_before_a_change_it_did_not_make(kube_node, apps, namespace, images,
+                                                                                tmp_path, capsys):
+    # Started right after someone else's change, before the controller has given it its revision
+    # number: the revision before it must still be the one restored.
+    rolled_out(kube_node, apps, namespace, images["good"], tmp_path, capsys)
+    set_image(apps, namespace, images["crash"])
+    code, err = deploy(kube_node, namespace, tmp_path, capsys, watch_only="true")
+    assert_rolled_back(apps, namespace, tmp_path, images["good"], code, err, "crash-loop")
+
+
+@pytest.fixture(scope="module")
+def http_registry():
+    """A plain-HTTP registry on a real, non-loopback address: the node's engine talks HTTPS to it."""
+    with netns_host() as host, running_registry(require_binary("docker-registry", "docker-registry"),
+                                                address=host.address, wrap=host.command, port=5000) as registry:
+        yield registry
+
+
+def test_a_plain_http_registry_gets_the_registries_yaml_fix(kube_node, apps, namespace, images, http_registry,
+                                                            tmp_path, capsys):
+    rolled_out(kube_node, apps, namespace, images["good"], tmp_path, capsys)
+    code, err = deploy(kube_node, namespace, tmp_path, capsys, image=f"{http_registry.host}/app:v1",
+                       verify_image="false")
+    assert_rolled_back(apps, namespace, tmp_path, images["good"], code, err, "image-pull")
+    assert "server gave HTTP response to HTTPS client" in err
+    assert f'    "{http_registry.host}":\n' in err and f'        - "http://{http_registry.host}"' in err
+
+
+def test_a_slow_start_succeeds(kube_node, apps, namespace, images, tmp_path, capsys, engine, registry, base_image):
+    slow = push_test_image(engine, registry, f'FROM {base_image}\nCMD ["sh", "-c", "sleep 12; touch /ready; '
+                                             'exec sleep 86400"]\n', "node-tests/slow:v1")
+    rolled_out(kube_node, apps, namespace, images["good"], tmp_path, capsys, readinessProbe={
+        "exec": {"command": ["cat", "/ready"]}, "periodSeconds": 1})
+    code, err = deploy(kube_node, namespace, tmp_path, capsys, image=slow)
+    assert code == 0, err
+    assert read_result(tmp_path, "deploy")["detect_seconds"] >= 12
+    assert running_image(apps, namespace) == slow
+
+
+def test_unschedulable_fails_after_its_grace(kube_node, apps, namespace, images, tmp_path, capsys):
+    core = k8s.CoreV1Api(apps.api_client)
+    core.patch_node(NODE_NAME, {"metadata": {"labels": {"drone-kit-test/disk": "ssd"}}})
+    try:
+        rolled_out(kube_node, apps, namespace, images["good"], tmp_path, capsys)
+        apps.patch_namespaced_deployment("app", namespace, {"spec": {"template": {"spec": {
+            "nodeSelector": {"drone-kit-test/disk": "ssd"}}}}})
+        code, err = deploy(kube_node, namespace, tmp_path / "relabel", capsys, watch_only="true")
+        assert code == 0, err
+        core.patch_node(NODE_NAME, {"metadata": {"labels": {"drone-kit-test/disk": None}}})
+        code, err = deploy(kube_node, namespace, tmp_path, capsys, image=images["good-2"])
+        result = read_result(tmp_path, "deploy")
+        assert code == 1 and result["failure"]["reason"] == "unschedulable", err
+        assert result["outcome"] == "rolled-back" and running_image(apps, namespace) == images["good"]
+        assert "1 node(s) didn't match Pod's node affinity" in err  # Kubernetes 1.20's words
+    finally:
+        core.patch_node(NODE_NAME, {"metadata": {"labels": {"drone-kit-test/disk": None}}})
