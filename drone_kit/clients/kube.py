@@ -148,20 +148,31 @@ class Kube:
 def follow(kube: Kube, kind: str, namespace: str, stop: threading.Event, sleep: Callable[[float], None] = time.sleep,
            **selectors: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every change to `kind` objects, forever: the listed objects as ADDED, then the watch;
-    relists on 410 Gone, resumes where it was after a dropped connection or a server error."""
+    relists on 410 Gone, resumes where it was after a dropped connection or a server error.
+    A relist first reports each object it no longer lists as DELETED (its last known state)."""
     resource_version = None
+    present: dict[str, dict[str, Any]] = {}  # name -> object as last reported: what a relist checks against
     failures = 0
     while not stop.is_set():
         try:
             if resource_version is None:
                 items, resource_version = kube.list(kind, namespace, **selectors)
+                # The 410 took the watch history with it: a deletion in the gap shows only as an absence.
+                listed = {_name(item) for item in items}
+                for name in [name for name in present if name not in listed]:
+                    yield "DELETED", present.pop(name)
                 for item in items:
+                    present[_name(item)] = item
                     yield "ADDED", item
             for event in kube.watch_once(kind, namespace, resource_version, **selectors):
                 failures = 0
                 obj = event.get("object") or {}
                 resource_version = obj.get("metadata", {}).get("resourceVersion") or resource_version
                 if event["type"] in ("ADDED", "MODIFIED", "DELETED"):
+                    if event["type"] == "DELETED":
+                        present.pop(_name(obj), None)
+                    else:
+                        present[_name(obj)] = obj
                     yield event["type"], obj
                 if stop.is_set():
                     return
@@ -180,3 +191,7 @@ def follow(kube: Kube, kind: str, namespace: str, stop: threading.Event, sleep: 
             delay = backoff_delay(failures, WATCH_RESUME_BASE, WATCH_RESUME_CAP)
             kube.log(f"kubernetes: watch of {kind.lower()}s interrupted ({type(e).__name__}); resuming in {delay:.1f}s")
             sleep(delay)
+
+
+def _name(obj: dict[str, Any]) -> str:
+    return obj.get("metadata", {}).get("name", "")

@@ -20,19 +20,21 @@ def _restorable(replicaset: dict) -> dict:
     return template
 
 
-def previous_template(replicasets: list[dict], revision: str) -> dict | None:
-    """Pure: the pod template of the revision before `revision` (what `kubectl rollout undo`
-    restores); None when there is none."""
-    older = [rs for rs in replicasets if 0 < _revision_number(rs) < int(revision or 0)]
+def _owned_by(replicaset: dict, deployment: str) -> bool:
+    owners = replicaset["metadata"].get("ownerReferences") or []
+    return any(o.get("kind") == "Deployment" and o.get("name") == deployment for o in owners)
+
+
+def previous_template(replicasets: list[dict], deployment: str, revision: str) -> dict | None:
+    """Pure: the pod template of the Deployment's revision before `revision` (what `kubectl
+    rollout undo` restores); None when there is none. Only its own ReplicaSets count: selectors
+    of two Deployments can overlap."""
+    older = [rs for rs in replicasets if _owned_by(rs, deployment) and 0 < _revision_number(rs) < int(revision or 0)]
     return _restorable(max(older, key=_revision_number)) if older else None
 
 
 def template_of_revision(replicasets: list[dict], deployment: str, revision: str) -> dict | None:
     """Pure: the pod template a Deployment had at `revision`, from its ReplicaSet; None when that
     ReplicaSet is gone (revisionHistoryLimit) or the revision is unknown."""
-    for rs in replicasets:
-        owners = rs["metadata"].get("ownerReferences") or []
-        if (any(o.get("kind") == "Deployment" and o.get("name") == deployment for o in owners)
-                and revision and str(_revision_number(rs)) == revision):
-            return _restorable(rs)
-    return None
+    return next((_restorable(rs) for rs in replicasets
+                 if _owned_by(rs, deployment) and revision and str(_revision_number(rs)) == revision), None)

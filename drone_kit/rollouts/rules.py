@@ -84,7 +84,7 @@ class RolloutState:
             self._store(self.pods, event_type, name, obj)
             if event_type != "DELETED":
                 self._note_pod(name, obj, now)
-        elif kind == "Event":
+        elif kind == "Event" and event_type != "DELETED":  # an expired event says nothing new
             self.events.append(obj)
 
     @staticmethod
@@ -222,8 +222,9 @@ def _judge_pod(state: RolloutState, pod: dict, limits: Limits, now: float) -> Ve
         backing_off = waiting.get("reason") == "CrashLoopBackOff"
         # A container in CrashLoopBackOff is waiting for its next restart: that one counts already.
         if backing_off and restarts + 1 >= max(limits.max_restarts, 1):
-            return Verdict("failed", "crash-loop", f"{where} keeps crashing (exit code {last_exit}, restarted "
-                           f"{restarts} times; max_restarts is {limits.max_restarts})", name, container, last_exit)
+            return Verdict("failed", "crash-loop", f"{where} keeps crashing (exit code {last_exit}; restart "
+                           f"{restarts + 1} is waiting, max_restarts is {limits.max_restarts})", name, container,
+                           last_exit)
         if terminated and terminated.get("exitCode", 0) != 0:
             code, why = terminated["exitCode"], terminated.get("reason", "Error")
             if why == "OOMKilled":

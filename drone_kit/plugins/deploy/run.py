@@ -129,7 +129,7 @@ def _preflight(kube: Kube, namespace: str, name: str, container: str | None, wat
     revision = deployment["metadata"].get("annotations", {}).get(REVISION, "")
     if watch_only:  # the rollout is someone else's: a rollback goes to the revision before it
         replicasets, _ = kube.list("ReplicaSet", namespace, label_selector=label_selector(deployment))
-        template = previous_template(replicasets, revision)
+        template = previous_template(replicasets, name, revision)
         containers = (template or {}).get("spec", {}).get("containers", [])
         image = next((c["image"] for c in containers if c["name"] == chosen), image)
     return Target(name, deployment, chosen, image, copy.deepcopy(template), revision)
@@ -152,7 +152,7 @@ def _change_cause(run: PluginRun) -> str:
 
 def _diagnose(run: PluginRun, kube: Kube, namespace: str, watch: RolloutWatch, verdict: Verdict) -> None:
     logs, previous = [], verdict.reason == "crash-loop"
-    if verdict.pod and verdict.container:
+    if verdict.pod and verdict.container and verdict.exit_code is not None:  # only a container that ran has logs
         try:
             logs = kube.pod_log(namespace, verdict.pod, verdict.container, previous=previous).splitlines()[-20:]
         except KubeError as e:

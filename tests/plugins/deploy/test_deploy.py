@@ -218,3 +218,14 @@ def test_a_watch_refused_after_the_change_still_rolls_back_and_records_it(cluste
         "application/strategic-merge-patch+json", "application/json-patch+json"]
     assert "COULD NOT ROLL BACK: not allowed to watch pods" in err
     assert "THE ROLLBACK FAILED TOO" in err
+
+
+def test_the_rollback_is_watched_until_it_has_converged(cluster_for, tmp_path, capsys):
+    # The fake's controller observes the restored template at once but converges only 2 s later:
+    # a deploy that believed the first answer would report the rollback done too early.
+    cluster = cluster_for("crashloop", rollback_seconds=2.0)
+    code, out, err = deploy(cluster, tmp_path, capsys)
+    result = read_result(tmp_path, "deploy")
+    assert code == 1 and result["outcome"] == "rolled-back", err
+    assert result["rollback_seconds"] >= 1.9
+    assert "web runs 127.0.0.1:5000/demo/web:v1 again" in err

@@ -5,7 +5,6 @@ import pytest
 from drone_kit.clients.kubeconfig import parse_kubeconfig
 from drone_kit.errors import DroneKitError, SettingsError
 from drone_kit.plugins.deploy.preflight import check_image_pushed, choose_container, image_to_deploy
-from drone_kit.rollouts.revisions import previous_template
 from drone_kit.step.results import write_result
 from tests.stack.registry import free_port
 
@@ -37,17 +36,6 @@ def test_choose_container():
     assert choose_container(template, "proxy", "d") == "proxy"
     with pytest.raises(SettingsError, match=r"d has 2 containers \(web, proxy\); name the one to change"):
         choose_container(template, None, "d")
-
-
-def test_previous_template_is_the_revision_before():
-    def rs(revision, image):
-        return {"metadata": {"annotations": {"deployment.kubernetes.io/revision": revision}},
-                "spec": {"template": {"metadata": {"labels": {"app": "a", "pod-template-hash": "h"}},
-                                      "spec": {"containers": [{"name": "a", "image": image}]}}}}
-
-    found = previous_template([rs("3", "v3"), rs("1", "v1"), rs("4", "v4"), rs("2", "v2")], "4")
-    assert found["spec"]["containers"][0]["image"] == "v3" and found["metadata"]["labels"] == {"app": "a"}
-    assert previous_template([rs("4", "v4")], "4") is None
 
 
 def test_image_check_against_a_real_registry(engine, registry, base_image):
