@@ -6,7 +6,8 @@ from drone_kit.rollouts.rules import HASH, RolloutState, current_replicaset, new
 
 
 def progress_line(state: RolloutState) -> str:
-    """Pure: one line saying where the rollout stands, e.g. "1/2 new pods ready, 2 old pods"."""
+    """Pure: one line saying where the rollout stands, e.g. "1/2 pods of the current revision ready,
+    2 others"."""
     deployment = state.deployment or {}
     wanted = deployment.get("spec", {}).get("replicas", 1)
     pods = new_pods(state)
@@ -15,7 +16,8 @@ def progress_line(state: RolloutState) -> str:
     current = current_replicaset(state)
     old = sum(1 for name, p in state.pods.items() if current is None or
               p["metadata"].get("labels", {}).get(HASH) != current["metadata"].get("labels", {}).get(HASH))
-    return f"{ready}/{wanted} new pods ready, {old} old pod{'s' if old != 1 else ''}"
+    # "Current", not "new": after a rollback the current revision is the one restored.
+    return f"{ready}/{wanted} pods of the current revision ready, {old} other{'s' if old != 1 else ''}"
 
 
 def pod_line(pod: dict) -> str:

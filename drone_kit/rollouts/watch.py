@@ -11,7 +11,15 @@ from typing import Any
 
 from drone_kit.clients.kube import Kube, follow
 from drone_kit.rollouts.lines import pod_line, progress_line
-from drone_kit.rollouts.rules import Limits, RolloutState, Verdict, judge, label_selector, new_pods
+from drone_kit.rollouts.rules import (
+    Limits,
+    RolloutState,
+    Verdict,
+    current_replicaset,
+    judge,
+    label_selector,
+    new_pods,
+)
 
 POLL = 0.05  # seconds between judgements when nothing arrives: time-based rules need them too
 Log = Callable[[str], None]
@@ -61,6 +69,8 @@ class RolloutWatch:
         Until the controller has seen our change, the "current" pods are still the old ones."""
         deployment = self.state.deployment or {}
         if (deployment.get("status", {}).get("observedGeneration") or 0) < target_generation:
+            return
+        if current_replicaset(self.state) is None:  # its ReplicaSet not listed yet: nothing true to say
             return
         for pod in new_pods(self.state):
             name, line = pod["metadata"]["name"], pod_line(pod)
