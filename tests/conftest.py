@@ -5,7 +5,6 @@ loopback and the suite's own test hosts."""
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from tests.paths import KUBERNETES_BUILD
 from tests.stack import netguard
 from tests.stack.engine import Engine, build_busybox_base, running_engine
 from tests.stack.kubernetes import Node, running_node
-from tests.stack.registry import Registry, running_registry
+from tests.stack.registry import Registry, push_test_image, running_registry
 from tests.stack.require import missing, require_binary
 
 BASE_IMAGE = "drone-kit-test/busybox:latest"
@@ -93,17 +92,7 @@ def cluster(request: pytest.FixtureRequest) -> Cluster:
     engine: Engine = request.getfixturevalue("engine")
     registry: Registry = request.getfixturevalue("registry")
     base = request.getfixturevalue("base_image")
-    images = tuple(push_test_image(engine, registry, f'FROM {base}\nRUN echo {tag} > /marker\nCMD ["sleep", "86400"]\n',
+    dockerfile = 'FROM {base}\nRUN echo {tag} > /marker\nCMD ["sleep", "86400"]\n'
+    images = tuple(push_test_image(engine.client, registry, dockerfile.format(base=base, tag=tag),
                                    f"drone-kit-test/app:{tag}") for tag in ("one", "two"))
     return Cluster(node.kubeconfig(), images, registry.host)  # type: ignore[arg-type]
-
-
-def push_test_image(engine: Engine, registry: Registry, dockerfile: str, name: str) -> str:
-    """An image built from `dockerfile` and pushed to the suite's registry; its full name."""
-    with tempfile.TemporaryDirectory(prefix="dk-app-") as context:
-        (Path(context) / "Dockerfile").write_text(dockerfile)
-        engine.client.images.build(path=context, tag=f"{registry.host}/{name}", rm=True)
-    for line in engine.client.api.push(f"{registry.host}/{name}", stream=True, decode=True):
-        if "error" in line:
-            raise RuntimeError(f"pushing {name}: {line['error']}")
-    return f"{registry.host}/{name}"

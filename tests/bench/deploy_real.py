@@ -51,9 +51,9 @@ from drone_kit.step.plugin import run_plugin
 from drone_kit.step.results import read_result
 from tests.paths import KUBERNETES_BUILD
 from tests.stack import netguard
-from tests.stack.engine import Engine, build_busybox_base, running_engine
+from tests.stack.engine import build_busybox_base, running_engine
 from tests.stack.kubernetes import Node, running_node
-from tests.stack.registry import Registry, free_port, running_registry
+from tests.stack.registry import free_port, push_test_image, running_registry
 from tests.stack.require import require_binary
 
 BASE_IMAGE = "drone-kit-bench/busybox:latest"
@@ -168,16 +168,6 @@ def rollout_undo(apps: k8s.AppsV1Api, namespace: str) -> None:
     ], _content_type="application/json-patch+json", _preload_content=False)
 
 
-def push_image(engine: Engine, registry: Registry, dockerfile: str, name: str) -> str:
-    with tempfile.TemporaryDirectory(prefix="dk-bench-") as context:
-        (Path(context) / "Dockerfile").write_text(dockerfile)
-        engine.client.images.build(path=context, tag=f"{registry.host}/{name}", rm=True)
-    for line in engine.client.api.push(f"{registry.host}/{name}", stream=True, decode=True):
-        if "error" in line:
-            raise SystemExit(f"pushing {name}: {line['error']}")
-    return f"{registry.host}/{name}"
-
-
 def create_app(core: k8s.CoreV1Api, apps: k8s.AppsV1Api, namespace: str, image: str, config_error: bool) -> None:
     core.create_namespace({"metadata": {"name": namespace}})
     env = []
@@ -278,7 +268,7 @@ def main() -> None:
             running_node(KUBERNETES_BUILD / "bin", require_binary("etcd", "etcd-server"), engine) as node:
         print(f"node up after {time.monotonic() - began:.0f}s; building images", flush=True)
         build_busybox_base(engine.client, require_binary("busybox", "busybox-static"), BASE_IMAGE)
-        images = {name: push_image(engine, registry, dockerfile.format(base=BASE_IMAGE), f"bench/{name}:v1")
+        images = {name: push_test_image(engine.client, registry, dockerfile.format(base=BASE_IMAGE), f"bench/{name}:v1")
                   for name, dockerfile in DOCKERFILES.items()}
         configuration = k8s.Configuration()
         k8s_config.load_kube_config_from_dict(yaml.safe_load(node.kubeconfig()), client_configuration=configuration,

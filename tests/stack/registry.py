@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
 import requests
 import yaml
 
@@ -76,3 +77,14 @@ def running_registry(
     finally:
         stop(process)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def push_test_image(engine: docker.DockerClient, registry: Registry, dockerfile: str, name: str) -> str:
+    """An image built from `dockerfile` and pushed to the suite's registry; its full name."""
+    with tempfile.TemporaryDirectory(prefix="dk-app-") as context:
+        (Path(context) / "Dockerfile").write_text(dockerfile)
+        engine.images.build(path=context, tag=f"{registry.host}/{name}", rm=True)
+    for line in engine.api.push(f"{registry.host}/{name}", stream=True, decode=True):
+        if "error" in line:
+            raise RuntimeError(f"pushing {name}: {line['error']}")
+    return f"{registry.host}/{name}"

@@ -9,16 +9,15 @@ import pytest
 from kubernetes import client as k8s
 
 from drone_kit.clients.kubeconfig import api_client
-from tests.conftest import push_test_image
 from tests.plugins.deploy.node_support import DOCKERFILES
 from tests.stack.netns import netns_host
-from tests.stack.registry import running_registry
+from tests.stack.registry import push_test_image, running_registry
 from tests.stack.require import require_binary
 
 
 @pytest.fixture(scope="session")
 def images(engine, registry, base_image) -> dict[str, str]:
-    return {name: push_test_image(engine, registry, dockerfile.format(base=base_image), f"node-tests/{name}:v1")
+    return {name: push_test_image(engine.client, registry, dockerfile.format(base=base_image), f"node-tests/{name}:v1")
             for name, dockerfile in DOCKERFILES.items()}
 
 

@@ -9,7 +9,6 @@ import pytest
 from kubernetes import client as k8s
 
 from drone_kit.step.results import read_result
-from tests.conftest import push_test_image
 from tests.plugins.deploy.node_support import (
     ZERO_DOWNTIME,
     assert_rolled_back,
@@ -19,7 +18,7 @@ from tests.plugins.deploy.node_support import (
     running_image,
 )
 from tests.stack.kubernetes import NODE_NAME
-from tests.stack.registry import free_port
+from tests.stack.registry import free_port, push_test_image
 
 
 def test_a_good_image_rolls_out(kube_node, apps, namespace, images, tmp_path, capsys):
@@ -93,7 +92,7 @@ def test_a_plain_http_registry_gets_the_registries_yaml_fix(kube_node, apps, nam
 
 
 def test_a_slow_start_succeeds(kube_node, apps, namespace, images, tmp_path, capsys, engine, registry, base_image):
-    slow = push_test_image(engine, registry, f'FROM {base_image}\nCMD ["sh", "-c", "sleep 12; touch /ready; '
+    slow = push_test_image(engine.client, registry, f'FROM {base_image}\nCMD ["sh", "-c", "sleep 12; touch /ready; '
                                              'exec sleep 86400"]\n', "node-tests/slow:v1")
     rolled_out(kube_node, apps, namespace, images["good"], tmp_path, capsys, readinessProbe={
         "exec": {"command": ["cat", "/ready"]}, "periodSeconds": 1})
