@@ -1,8 +1,8 @@
 """A private Docker engine for the tests: its own data-root, exec-root, pidfile, socket and bridge.
 
 It runs beside any other engine on the machine without touching it: its default network is a
-bridge of its own (never `--bridge none`, which deletes the host's docker0 when dockerd starts),
-and it writes no iptables rules. Containers on that bridge (the test node's pods) are reachable
+bridge of its own (a dockerd started without one deletes the host's docker0), and it writes no
+iptables rules. Containers on that bridge (the test node's pods) are reachable
 from this machine only; nothing routes them anywhere else.
 """
 

@@ -44,15 +44,20 @@ def test_a_newer_deploy_mid_watch_supersedes_and_is_never_rolled_back(kube_node,
     assert running_image(apps, namespace) == images["good-2"]
 
 
+def failing_verify(kube_node, workspace, capsys) -> tuple[int, str]:
+    """The verify plugin against a URL nothing answers: it fails and rolls back what deploy changed."""
+    env = {"PLUGIN_URL": f"http://127.0.0.1:{free_port()}/", "PLUGIN_ATTEMPTS": "1",
+           "PLUGIN_KUBECONFIG": kube_node.kubeconfig(), "DRONE_WORKSPACE": str(workspace)}
+    code = run_plugin(VERIFY, env)
+    return code, capsys.readouterr().err
+
+
 def test_verify_never_rolls_back_over_a_newer_deploy(kube_node, apps, namespace, images, tmp_path, capsys):
     rolled_out(kube_node, apps, namespace, images["good"], tmp_path, capsys)
     code, err = deploy(kube_node, namespace, tmp_path, capsys, image=images["good-2"])
     assert code == 0, err
     set_image(apps, namespace, images["crash"])  # someone deploys again before verify runs
-    env = {"PLUGIN_URL": f"http://127.0.0.1:{free_port()}/", "PLUGIN_ATTEMPTS": "1",
-           "PLUGIN_KUBECONFIG": kube_node.kubeconfig(), "DRONE_WORKSPACE": str(tmp_path)}
-    code = run_plugin(VERIFY, env)
-    err = capsys.readouterr().err
+    code, err = failing_verify(kube_node, tmp_path, capsys)
     assert code == 1, err
     assert read_result(tmp_path, "verify")["rollback"] == "superseded", err
     assert "not rolled back" in err
@@ -63,10 +68,7 @@ def test_verify_rolls_back_what_the_deploy_changed(kube_node, apps, namespace, i
     rolled_out(kube_node, apps, namespace, images["good"], tmp_path, capsys)
     code, err = deploy(kube_node, namespace, tmp_path, capsys, image=images["good-2"])
     assert code == 0, err
-    env = {"PLUGIN_URL": f"http://127.0.0.1:{free_port()}/", "PLUGIN_ATTEMPTS": "1",
-           "PLUGIN_KUBECONFIG": kube_node.kubeconfig(), "DRONE_WORKSPACE": str(tmp_path)}
-    code = run_plugin(VERIFY, env)
-    err = capsys.readouterr().err
+    code, err = failing_verify(kube_node, tmp_path, capsys)
     assert code == 1, err
     assert read_result(tmp_path, "verify")["rollback"] == "rolled-back", err
     assert running_image(apps, namespace) == images["good"]
