@@ -7,6 +7,7 @@ import subprocess
 import uuid
 
 from tests.stack.engine import build_busybox_base, running_engine, stock_engine
+from tests.stack.processes import mounts_under
 from tests.stack.require import require_binary
 
 
@@ -51,6 +52,7 @@ def test_a_stock_engine_keeps_docker0_and_its_networking_while_ours_come_and_go(
                 server.remove(force=True)
                 network.remove()
 
+        assert not ours.root.exists() and not mounts_under(ours.root)  # nothing of ours left behind
         assert subprocess.run(["ip", "link", "show", "docker0"], capture_output=True).returncode == 0
         token = uuid.uuid4().hex
         server = serve_token(stock, "drone-kit-test/busybox:stock", "bridge", token)

@@ -21,7 +21,11 @@ def progress_line(state: RolloutState) -> str:
 
 
 def pod_line(pod: dict) -> str:
-    """Pure: a new pod's state in a few words, e.g. "waiting: ErrImagePull" or "running, ready"."""
+    """Pure: a new pod's state in a few words, e.g. "waiting: ErrImagePull", "running, ready" or
+    "evicted: The node was low on resource: memory." """
+    status = pod.get("status", {})
+    if status.get("phase") in ("Failed", "Succeeded") and status.get("reason"):
+        return f"{status['reason'].lower()}: {status.get('message', '').strip()}".rstrip(": ")
     statuses = pod.get("status", {}).get("containerStatuses") or []
     if not statuses:
         return pod.get("status", {}).get("phase", "Pending").lower()

@@ -129,16 +129,20 @@ def current_replicaset(state: RolloutState) -> dict | None:
     return None
 
 
-def new_pods(state: RolloutState) -> list[dict]:
-    """Pure: the live pods of the current revision, by name. An evicted or otherwise finished pod
-    (phase Failed or Succeeded) is not one: its ReplicaSet replaces it."""
+def revision_pods(state: RolloutState) -> list[dict]:
+    """Pure: every pod of the current revision not being deleted, by name, finished ones included."""
     rs = current_replicaset(state)
     if rs is None:
         return []
     pod_hash = rs["metadata"].get("labels", {}).get(HASH)
     return [pod for name, pod in sorted(state.pods.items())
-            if pod["metadata"].get("labels", {}).get(HASH) == pod_hash and not pod["metadata"].get("deletionTimestamp")
-            and pod.get("status", {}).get("phase") not in ("Failed", "Succeeded")]
+            if pod["metadata"].get("labels", {}).get(HASH) == pod_hash and not pod["metadata"].get("deletionTimestamp")]
+
+
+def new_pods(state: RolloutState) -> list[dict]:
+    """Pure: the live pods of the current revision, by name. An evicted or otherwise finished pod
+    (phase Failed or Succeeded) is not one: its ReplicaSet replaces it."""
+    return [pod for pod in revision_pods(state) if pod.get("status", {}).get("phase") not in ("Failed", "Succeeded")]
 
 
 def label_selector(deployment: dict) -> str:

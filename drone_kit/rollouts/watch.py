@@ -18,7 +18,7 @@ from drone_kit.rollouts.rules import (
     current_replicaset,
     judge,
     label_selector,
-    new_pods,
+    revision_pods,
 )
 
 POLL = 0.05  # seconds between judgements when nothing arrives: time-based rules need them too
@@ -72,7 +72,7 @@ class RolloutWatch:
             return
         if current_replicaset(self.state) is None:  # its ReplicaSet not listed yet: nothing true to say
             return
-        for pod in new_pods(self.state):
+        for pod in revision_pods(self.state):
             name, line = pod["metadata"]["name"], pod_line(pod)
             if self._said.get(name) != line:
                 self._said[name] = line

@@ -1,10 +1,10 @@
-import subprocess
 
 import pytest
 
 from drone_kit.clients.dockerd import DaemonOptions, dockerd_command, start_daemon
 from drone_kit.errors import DroneKitError
 from drone_kit.images.plain_http import insecure_registries
+from tests.stack.processes import unmount_all_under
 from tests.stack.require import require_binary
 
 
@@ -41,7 +41,7 @@ def test_a_daemon_that_cannot_start_fails_fast_with_its_log(tmp_path):
             start_daemon(options, timeout=30, log=tmp_path / "dockerd.log", dockerd=dockerd)
     finally:
         # dockerd leaves its data-root mounted when it dies while starting
-        subprocess.run(["umount", "-R", "-l", str(tmp_path / "data")], capture_output=True)
+        unmount_all_under(tmp_path)
     assert caught.value.message.startswith("dockerd exited with status")
     assert any("no-such-driver" in line for line in caught.value.details)
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import docker
 
 from drone_kit.clients.docker_engine import API_VERSION
-from tests.stack.processes import wait_until_ready
+from tests.stack.processes import unmount_all_under, wait_until_ready
 
 RUNTIME_NAME = "dk-test-runc"
 WRAPPER_SOURCE = Path(__file__).with_name("runtime-wrapper.py")
@@ -183,7 +183,7 @@ def _running_engine(dockerd: str, runc: str, bridge: Bridge, extra_args: tuple[s
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        subprocess.run(["umount", "-R", "-l", str(root / "exec")], capture_output=True)
+        unmount_all_under(root)
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -229,7 +229,7 @@ def stock_engine(dockerd: str, runc: str) -> Iterator[docker.DockerClient]:
         client.close()
         process.terminate()
         process.wait(timeout=30)
-        subprocess.run(["umount", "-R", "-l", str(root / "exec")], capture_output=True)
+        unmount_all_under(root)
         subprocess.run(["iptables-restore"], input=firewall, capture_output=True)
         if not had_docker0:
             subprocess.run(["ip", "link", "del", "docker0"], capture_output=True)

@@ -27,7 +27,7 @@ import requests
 import yaml
 
 from tests.stack.engine import Engine, _networks_in_use, check_pod_route
-from tests.stack.processes import stop, wait_until_ready
+from tests.stack.processes import stop, unmount_all_under, wait_until_ready
 from tests.stack.registry import free_port
 
 PAUSE_IMAGE = "drone-kit-test/pause:3.2"
@@ -137,7 +137,7 @@ def running_node(binaries: Path, etcd: str, engine: Engine) -> Iterator[Node]:
     finally:
         processes.stop_all()
         _remove_pod_containers(engine)
-        subprocess.run(["umount", "-R", "-l", str(root / "kubelet")], capture_output=True)
+        unmount_all_under(root)
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -189,6 +189,9 @@ def _start_kubelet(processes: _Processes, binaries: Path, root: Path, ports: dic
     processes.start("kubelet", [
         str(binaries / "kubelet"), "--kubeconfig", str(kubeconfig), "--hostname-override", NODE_NAME,
         "--container-runtime=docker", f"--docker-endpoint={engine.host}",
+        # cadvisor looks for containers on the default socket unless told: without these no pod
+        # has stats, and the kubelet never evicts a pod over its ephemeral-storage limit.
+        f"--docker={engine.host}", f"--docker-root={engine.root / 'data'}",
         f"--pod-infra-container-image={PAUSE_IMAGE}", "--root-dir", str(root / "kubelet"),
         "--cert-dir", str(root / "kubelet-pki"), "--experimental-dockershim-root-directory", str(root / "dockershim"),
         "--address", "127.0.0.1", "--port", str(ports["kubelet"]), "--read-only-port=0",

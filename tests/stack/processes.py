@@ -33,6 +33,21 @@ def stop(process: subprocess.Popen, timeout: float = 10) -> None:
         process.wait()
 
 
+def mounts_under(root: Path) -> list[str]:
+    """The mount points at or below `root`, deepest first."""
+    prefix = str(root).rstrip("/") + "/"
+    with open("/proc/self/mounts") as mounts:
+        points = {line.split()[1].encode().decode("unicode_escape") for line in mounts}
+    return sorted((p for p in points if p.startswith(prefix) or p == str(root)), key=len, reverse=True)
+
+
+def unmount_all_under(root: Path) -> None:
+    """Lazily unmount everything at or below `root`: daemons leave bind mounts (network
+    namespaces, volumes) behind, which `umount -R` misses when `root` is not a mount point."""
+    for point in mounts_under(root):
+        subprocess.run(["umount", "-l", point], capture_output=True)
+
+
 def answers(url: str, status: int = 200) -> bool:
     """Whether a GET of `url` gets `status` now (False while nothing listens)."""
     with contextlib.suppress(requests.RequestException):

@@ -20,6 +20,10 @@ DOCKERFILES = {
     "crash": 'FROM {base}\nCMD ["sh", "-c", "echo cannot open /etc/app.conf; exit 3"]\n',
     "hungry": 'FROM {base}\nCMD ["sh", "-c", "x=0123456789; while true; do x=$x$x; done"]\n',
     "unready": 'FROM {base}\nCMD ["sleep", "86400"]\n',
+    # Its first pod overruns the pod's ephemeral-storage limit (the kubelet evicts it) and leaves a
+    # mark in /marker (a hostPath); the pod that replaces it finds the mark and becomes ready.
+    "evicted-once": 'FROM {base}\nCMD ["sh", "-c", "if [ -e /marker/done ]; then touch /ready; '
+                    'else touch /marker/done; dd if=/dev/zero of=/fill bs=1M count=16; fi; exec sleep 86400"]\n',
 }
 
 
@@ -27,13 +31,13 @@ ZERO_DOWNTIME = {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
 
 
 def create_deployment(apps, namespace: str, image: str, progress_deadline: int = 600, replicas: int = 2,
-                      strategy: dict | None = ZERO_DOWNTIME, **container) -> None:
+                      strategy: dict | None = ZERO_DOWNTIME, volumes: list | None = None, **container) -> None:
     apps.create_namespaced_deployment(namespace, {
         "metadata": {"name": "app"},
         "spec": {"replicas": replicas, "progressDeadlineSeconds": progress_deadline,
                  "selector": {"matchLabels": {"app": "app"}}, **({"strategy": strategy} if strategy else {}),
                  "template": {"metadata": {"labels": {"app": "app"}}, "spec": {
-                     "terminationGracePeriodSeconds": 1,
+                     "terminationGracePeriodSeconds": 1, **({"volumes": volumes} if volumes else {}),
                      "containers": [{"name": "app", "image": image, "resources": {"limits": {"memory": "32Mi"}},
                                      "readinessProbe": {"exec": {"command": ["cat", "/ready"]},
                                                         "periodSeconds": 1},

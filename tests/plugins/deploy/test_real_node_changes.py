@@ -1,16 +1,19 @@
 """On the suite's real Kubernetes node: changes that are not simply failures — a newer deploy
-mid-watch, verify after another deploy, the image already running, 0 replicas, watch_only right
+mid-watch, an evicted pod, verify after another deploy, the image already running, 0 replicas, watch_only right
 after someone else's change, a kubeconfig that skips TLS verification."""
 
 from __future__ import annotations
 
 import threading
 
+from kubernetes import client as k8s
+
 from drone_kit.plugins.verify import VERIFY
 from drone_kit.step.plugin import run_plugin
 from drone_kit.step.results import read_result
 from tests.plugins.deploy.node_support import (
     assert_rolled_back,
+    create_deployment,
     deploy,
     rolled_out,
     running_image,
@@ -42,6 +45,24 @@ def test_a_newer_deploy_mid_watch_supersedes_and_is_never_rolled_back(kube_node,
     assert read_result(tmp_path, "deploy")["outcome"] == "superseded"
     assert "was changed again" in err and "nothing was rolled back" in err and "rolling back" not in err
     assert running_image(apps, namespace) == images["good-2"]
+
+
+def test_an_evicted_pod_of_the_new_revision_is_replaced_not_failed(kube_node, apps, namespace, images, tmp_path,
+                                                                   capsys):
+    create_deployment(apps, namespace, images["good"], replicas=1,
+                      resources={"limits": {"memory": "32Mi", "ephemeral-storage": "4Mi"}},
+                      volumes=[{"name": "marker", "hostPath": {"path": str(tmp_path / "marker"),
+                                                               "type": "DirectoryOrCreate"}}],
+                      volumeMounts=[{"name": "marker", "mountPath": "/marker"}])
+    code, err = deploy(kube_node, namespace, tmp_path / "setup", capsys, watch_only="true")
+    assert code == 0, err
+    code, err = deploy(kube_node, namespace, tmp_path, capsys, image=images["evicted-once"])
+    assert code == 0, err
+    assert read_result(tmp_path, "deploy")["outcome"] == "success", err
+    assert "evicted: Pod ephemeral local storage usage exceeds" in err
+    assert running_image(apps, namespace) == images["evicted-once"]
+    pods = k8s.CoreV1Api(apps.api_client).list_namespaced_pod(namespace).items
+    assert [pod.status.reason for pod in pods if pod.status.phase == "Failed"] == ["Evicted"], err
 
 
 def failing_verify(kube_node, workspace, capsys) -> tuple[int, str]:
