@@ -3,10 +3,15 @@ to start from, the deploy plugin run as Drone runs it, and what a finished rollb
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+from collections.abc import Iterator
 
 import yaml
 from kubernetes import client as k8s
+from kubernetes import watch
+from urllib3.exceptions import ProtocolError
 
 from drone_kit.plugins.deploy import DEPLOY
 from drone_kit.step.plugin import run_plugin
@@ -94,3 +99,27 @@ def grant_the_rbac_manifest(apps, namespace: str, user: str) -> k8s.RbacAuthoriz
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role["metadata"]["name"]},
         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]})
     return rbac
+
+
+@contextlib.contextmanager
+def progressing_conditions(apps, namespace: str) -> Iterator[list[tuple[int, str, str]]]:
+    """Every (observedGeneration, Progressing reason, message) the Deployment shows while the block
+    runs, as its watchers see them."""
+    seen: list[tuple[int, str, str]] = []
+    stream = watch.Watch()
+
+    def record() -> None:
+        # The stream ends with the block, however the connection goes: what was seen is the result.
+        with contextlib.suppress(ProtocolError, k8s.ApiException):
+            for event in stream.stream(apps.list_namespaced_deployment, namespace, timeout_seconds=600):
+                status = event["object"].status
+                condition = next((c for c in status.conditions or [] if c.type == "Progressing"), None)
+                if condition is not None:
+                    seen.append((status.observed_generation or 0, condition.reason, condition.message or ""))
+
+    recorder = threading.Thread(target=record, daemon=True)
+    recorder.start()
+    try:
+        yield seen
+    finally:
+        stream.stop()

@@ -14,6 +14,7 @@ from tests.plugins.deploy.node_support import (
     assert_rolled_back,
     create_deployment,
     deploy,
+    progressing_conditions,
     rolled_out,
     running_image,
 )
@@ -72,13 +73,19 @@ def test_a_registry_that_refuses_connections(kube_node, apps, namespace, images,
 @pytest.mark.parametrize("replicas, strategy", [(2, ZERO_DOWNTIME), (1, None)], ids=["zero-downtime", "one-replica"])
 def test_readiness_never_passing_hits_the_progress_deadline(kube_node, apps, namespace, images, tmp_path, capsys,
                                                             replicas, strategy):
-    # With one replica and the default strategy the old pod goes first, and the deadline's
-    # condition outlives the rollback: the rollback must be judged by its own revision.
     create_deployment(apps, namespace, images["good"], progress_deadline=10, replicas=replicas, strategy=strategy)
     code, err = deploy(kube_node, namespace, tmp_path / "setup", capsys, watch_only="true")
     assert code == 0, err
-    code, err = deploy(kube_node, namespace, tmp_path, capsys, image=images["unready"], ready_timeout="5m")
+    with progressing_conditions(apps, namespace) as seen:
+        code, err = deploy(kube_node, namespace, tmp_path, capsys, image=images["unready"], ready_timeout="5m")
     assert_rolled_back(apps, namespace, tmp_path, images["good"], code, err, "progress-deadline")
+    if replicas == 1:
+        # One replica: the controller's first look at the rollback sees nothing progress yet, so
+        # the failed revision's deadline stays on the rollback's generation. The rollback is
+        # judged by its own revision, not by that.
+        rollback_generation = apps.read_namespaced_deployment("app", namespace).metadata.generation
+        assert any(generation == rollback_generation and reason == "ProgressDeadlineExceeded"
+                   for generation, reason, _ in seen), seen
 
 
 def test_a_plain_http_registry_gets_the_registries_yaml_fix(kube_node, apps, namespace, images, http_registry,
