@@ -9,10 +9,13 @@ import click
 
 from drone_kit.clients.containers import ContainerEngine
 from drone_kit.errors import DroneKitError
+from drone_kit.pipelines.checks import lint_failure, problem_lines
 from drone_kit.pipelines.document import read_drone_yml
 from drone_kit.pipelines.lint import lint, secrets_used
 from drone_kit.pipelines.local_run import run_exec
+from drone_kit.pipelines.masks import mask_error, secret_masker
 from drone_kit.plugins.catalog import PLUGINS
+from drone_kit.step.plugin import masked_std_streams
 
 
 @click.command("lint")
@@ -24,14 +27,14 @@ def lint_command(file: Path, secrets: tuple[str, ...]) -> None:
     plugin settings, bad setting values, depends_on typos, `paths` conditions, missing secrets."""
     documents = read_drone_yml(file)
     problems = lint(documents, PLUGINS, set(secrets) if secrets else None)
-    for problem in problems:
-        click.echo(f"{file}:{problem.line}: {problem.severity}: {problem.message}", err=True)
+    for line in problem_lines(file, problems):
+        click.echo(line, err=True)
     needed = sorted(set().union(*(secrets_used(d.data) for d in documents))) if documents else []
     if needed and not secrets:
         click.echo(f"{file}: needs the secrets {', '.join(needed)} (check them with --secret NAME)", err=True)
-    errors = sum(1 for p in problems if p.severity == "error")
-    if errors:
-        raise DroneKitError(f"{file}: {errors} error{'s' if errors != 1 else ''}", hint="each is listed above")
+    failure = lint_failure(file, problems)
+    if failure:
+        raise failure
     click.echo(f"{file}: ok" + (f" ({len(problems)} warnings)" if problems else ""), err=True)
 
 
@@ -45,11 +48,19 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     return pairs
 
 
+def _connect() -> ContainerEngine:
+    try:
+        return ContainerEngine.from_environment(os.environ)
+    except ValueError as e:  # docker-py lets urllib's ValueError out for a DOCKER_HOST like tcp://host:99999
+        raise DroneKitError(f"DOCKER_HOST={os.environ.get('DOCKER_HOST', '')!r} is not an engine address: {e}",
+                            hint="set DOCKER_HOST to unix:///PATH/docker.sock or tcp://HOST:PORT") from e
+
+
 @click.command("exec")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path), default=".drone.yml")
 @click.option("--pipeline", "pipeline_name", help="Which pipeline of the file (default: the first).")
 @click.option("--secret", "secret_pairs", multiple=True, metavar="NAME=VALUE",
-              help="A secret for from_secret (repeatable).")
+              help="A secret for from_secret (repeatable); its value is masked in everything exec prints.")
 @click.option("--secrets-file", type=click.Path(dir_okay=False, path_type=Path), help="Secrets as NAME=VALUE lines.")
 @click.option("--env", "env_pairs", multiple=True, metavar="NAME=VALUE",
               help="Set or override a DRONE_* variable (e.g. DRONE_BUILD_EVENT=tag) (repeatable).")
@@ -60,11 +71,25 @@ def exec_command(file: Path, pipeline_name: str | None, secret_pairs: tuple[str,
                  env_pairs: tuple[str, ...], trusted: bool, network: str) -> None:
     """Run a pipeline of FILE (docker or kubernetes type) on the Docker engine at DOCKER_HOST,
     the way Drone's runner would: workspace at /drone/src with this checkout, PLUGIN_* from
-    settings, DRONE_* from git, services by name, depends_on, when and trigger conditions."""
+    settings, DRONE_* from git, services by name, depends_on (independent steps at the same time),
+    when and trigger conditions, secrets masked. The file is checked as `lint` checks it first."""
     secrets = _pairs(secret_pairs, "--secret")
     if secrets_file:
-        secrets.update(_pairs(tuple(line for line in secrets_file.read_text().splitlines()
-                                    if line.strip() and not line.startswith("#")), "--secrets-file"))
-    code = run_exec(file, pipeline_name, secrets, _pairs(env_pairs, "--env"), trusted, network == "host",
-                    ContainerEngine.from_environment(os.environ), lambda line: click.echo(line, err=True))
+        try:
+            lines = secrets_file.read_text().splitlines()
+        except OSError as e:
+            raise DroneKitError(f"cannot read {secrets_file}: {e.strerror}",
+                                hint="give a file of NAME=VALUE lines") from e
+        secrets.update(_pairs(tuple(line for line in lines if line.strip() and not line.startswith("#")),
+                              "--secrets-file"))
+    masker = secret_masker(secrets.values())
+    # run_exec masks its own lines and errors; this also covers whatever else reaches the streams
+    # (log records of the clients, an error raised here).
+    try:
+        with masked_std_streams(masker):
+            code = run_exec(file, pipeline_name, secrets, _pairs(env_pairs, "--env"), trusted, network == "host",
+                            _connect, lambda line: click.echo(line, err=True), plugins=PLUGINS)
+    except DroneKitError as e:
+        mask_error(e, masker)
+        raise
     raise SystemExit(code)

@@ -18,7 +18,7 @@ from drone_kit.errors import DroneKitError
 from drone_kit.plugins.catalog import PLUGINS, get_plugin
 from drone_kit.step.docs import settings_markdown, settings_table, update_readme
 from drone_kit.step.plugin import Plugin, run_plugin
-from drone_kit.step.settings import BOOL, LIST, MAP, Setting, encode_setting
+from drone_kit.step.settings import BOOL, MAP, Setting, encode_setting
 
 
 @click.group()
@@ -89,16 +89,44 @@ def plugin_readme(plugins_dir: Path, check: bool) -> None:
                             hint="run `drone_kit plugin readme` and commit the result")
 
 
-def _option(setting: Setting) -> click.Option:
+def singular(word: str) -> str | None:
+    """Pure: the singular of an English plural (tags → tag, queries → query), or None when the word
+    is no plural or its singular is not sure (dns, status, aliases): a wrong one reads worse than none."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if not word.endswith("s") or word.endswith(("ss", "us", "is")):
+        return None
+    stem = word[:-1]
+    if len(stem) < 3 or not set(stem) & set("aeiouy") or stem.endswith(("se", "xe", "che", "she")):
+        return None
+    return stem
+
+
+def option_names(setting: Setting) -> tuple[list[str], str | None]:
+    """Pure: a setting's long options as a person writes them, and a bool's opposite switch.
+
+    `no_cache` is --no-cache / --cache (never --no-no-cache); a repeatable list also takes its
+    singular (--tag v1 --tag v2, --build-arg A=1), but `dns` stays --dns.
+    """
     flag = "--" + setting.name.replace("_", "-")
+    if setting.type is BOOL:
+        opposite = "--" + flag.removeprefix("--no-") if flag.startswith("--no-") else "--no-" + flag[2:]
+        return [flag], opposite
     names = [flag]
-    if setting.type in (LIST, MAP) and setting.name.endswith("s"):
-        names.append(flag[:-1])  # --tag v1 --tag v2, --build-arg A=1, --label k=v
+    last = flag.rpartition("-")[2]
+    one = singular(last) if setting.type.repeatable else None
+    if one:
+        names.append(flag[: -len(last)] + one)
+    return names, None
+
+
+def _option(setting: Setting) -> click.Option:
+    names, opposite = option_names(setting)
     secret_note = f" [secret: prefer the PLUGIN_{setting.name.upper()} variable]" if setting.secret else ""
     help_text = setting.help + secret_note
     if setting.type is BOOL:
-        return click.Option([f"{flag}/--no-{flag[2:]}"], default=None, help=help_text)
-    if setting.type in (LIST, MAP):
+        return click.Option([f"{names[0]}/{opposite}"], default=None, help=help_text)
+    if setting.type.repeatable:
         return click.Option(names, multiple=True, metavar="KEY=VALUE" if setting.type is MAP else "VALUE",
                             help=help_text + " Repeatable.")
     return click.Option(names, metavar=setting.type.name.upper(), help=help_text)
@@ -108,7 +136,7 @@ def _raw(setting: Setting, value: Any) -> str | None:
     """The option's value in the form Drone would send it, or None when not given."""
     if value is None or value == ():
         return None
-    if setting.type in (LIST, MAP):
+    if setting.type.repeatable:
         return json.dumps(list(value))  # a JSON array keeps commas inside values
     return encode_setting(value)
 

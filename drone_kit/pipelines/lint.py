@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass
 
 from drone_kit.errors import did_you_mean
-from drone_kit.pipelines.document import Document, Located
+from drone_kit.pipelines.document import Document, Located, plain
 from drone_kit.pipelines.keys import CONDITION_KEYS, KUBERNETES_KEYS, PIPELINE_TYPES, RESOURCE_KEYS, STEP_KEYS
 from drone_kit.step.plugin import Plugin
+from drone_kit.step.settings import encode_setting
 
 OUR_IMAGE = re.compile(r"(?:^|/)drone-kit/(?P<plugin>[a-z-]+)(?::[^@/]*)?(?:@sha256:[0-9a-f]+)?$")
 
@@ -65,14 +66,18 @@ def _plugin_settings(step: Located, where: str, plugins: dict[str, Plugin]) -> l
             problems.append(Problem(line, "error", f"{where}.settings.{key}: not a setting of the {plugin.name} plugin"
                                                    f"{did_you_mean(key, names)}; it would be ignored"))
             continue
-        if isinstance(value, (str, int, float, bool)):
-            setting = plugin.setting(key)
-            text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-            try:
-                setting.type.parse(text)
-            except ValueError:
-                problems.append(Problem(line, "error", f"{where}.settings.{key}: expected {setting.type.expected}, "
-                                                       f"got {text!r}"))
+        if value is None or (isinstance(value, dict) and "from_secret" in value):
+            continue  # Drone leaves a null out, and a secret's value is not in the file
+        setting = plugin.setting(key)
+        text = encode_setting(plain(value))  # what the step will read from PLUGIN_*
+        if not text.strip():
+            continue  # an empty value counts as unset
+        try:
+            setting.type.parse(text)
+        except ValueError:
+            shown = "a value (not shown: the setting is secret)" if setting.secret else repr(text)
+            problems.append(Problem(line, "error", f"{where}.settings.{key}: expected {setting.type.expected}, "
+                                                   f"got {shown}"))
     missing = [s.name for s in plugin.settings if s.required and s.name not in settings]
     if missing:
         problems.append(Problem(settings.line, "error", f"{where}.settings: missing required "
@@ -80,9 +85,33 @@ def _plugin_settings(step: Located, where: str, plugins: dict[str, Plugin]) -> l
     return problems
 
 
+def _commands(step: Located, at: str) -> list[Problem]:
+    """`commands` must be a list of commands: Drone refuses a string, and `- echo a: b` is a mapping in YAML."""
+    commands = step.get("commands")
+    line = step.lines.get("commands", step.line)
+    if commands is None:
+        return []
+    if not isinstance(commands, list):
+        given = "a string" if isinstance(commands, str) else "a mapping" if isinstance(commands, dict) else "a scalar"
+        return [Problem(line, "error", f"{at}.commands: expected a list of commands (one `- ` item each), "
+                                       f"got {given}")]
+    return [Problem(getattr(command, "line", line), "error",
+                    f"{at}.commands[{index}]: not a command (quote it: YAML reads an unquoted `: ` as a mapping)")
+            for index, command in enumerate(commands) if isinstance(command, (dict, list))]
+
+
+def _no_pipeline(documents: list[Document]) -> list[Problem]:
+    """An empty file, or one without `kind: pipeline`: Drone would run nothing and say little."""
+    if any(document.data.get("kind") == "pipeline" for document in documents):
+        return []
+    if not documents:
+        return [Problem(1, "error", "the file is empty: no pipeline (kind: pipeline) for Drone to run")]
+    return [Problem(documents[0].line, "error", "no pipeline: no document has kind: pipeline, so Drone runs nothing")]
+
+
 def lint(documents: list[Document], plugins: dict[str, Plugin], known_secrets: set[str] | None = None) -> list[Problem]:
     """Pure: every problem in the documents, in line order."""
-    problems: list[Problem] = []
+    problems: list[Problem] = _no_pipeline(documents)
     for document in documents:
         data = document.data
         if data.get("kind") != "pipeline":
@@ -111,6 +140,7 @@ def lint(documents: list[Document], plugins: dict[str, Plugin], known_secrets: s
                 if not step.get(key):
                     problems.append(Problem(step.line, "error", f"{at}.{key}: required"))
             problems += _conditions(step.get("when"), f"{at}.when")
+            problems += _commands(step, at)
             for dependency in step.get("depends_on") or []:
                 if dependency not in step_names:
                     problems.append(Problem(step.lines.get("depends_on", step.line), "error",

@@ -1,29 +1,56 @@
-"""What `drone_kit exec` does with a .drone.yml: pick the pipeline, check the trigger, plan the
-steps and services, and run them."""
+"""What `drone_kit exec` does with a .drone.yml: check the whole file as `lint` does, pick the
+pipeline, check the trigger, plan the steps and services, and only then connect to the engine and
+run them, with every secret value masked in all it prints."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from drone_kit.clients.containers import ContainerEngine
 from drone_kit.clients.git import drone_variables
 from drone_kit.errors import DroneKitError
+from drone_kit.pipelines.checks import lint_failure, problem_lines
 from drone_kit.pipelines.document import load_documents, plain
 from drone_kit.pipelines.keys import CLUSTER_ONLY, LOCAL_PIPELINE_KEYS, PIPELINE_TYPES
+from drone_kit.pipelines.lint import lint
+from drone_kit.pipelines.masks import mask_error, secret_masker
 from drone_kit.pipelines.plan import conditions_hold, plan_steps, substitute
 from drone_kit.pipelines.runner import Execution
+from drone_kit.step.plugin import Plugin
+
+Log = Callable[[str], None]
+Engine = ContainerEngine | Callable[[], ContainerEngine]  # an engine, or how to connect to one
 
 
 def run_exec(file: Path, pipeline_name: str | None, secrets: dict[str, str], env: dict[str, str], trusted: bool,
-             network_host: bool, engine: ContainerEngine, log: Callable[[str], None]) -> int:
+             network_host: bool, engine: Engine, log: Log, plugins: Mapping[str, Plugin] | None = None) -> int:
+    """Run a pipeline of `file`; its exit status. `engine` is connected to (when a callable) only
+    once the file has passed the checks; `plugins` are what lint checks settings against."""
+    masker = secret_masker(secrets.values())
+    try:
+        return _run(file, pipeline_name, secrets, env, trusted, network_host, engine,
+                    lambda line: log(masker.mask(line)), dict(plugins or {}))
+    except DroneKitError as e:
+        mask_error(e, masker)
+        raise
+
+
+def _run(file: Path, pipeline_name: str | None, secrets: dict[str, str], env: dict[str, str], trusted: bool,
+         network_host: bool, engine: Engine, log: Log, plugins: dict[str, Plugin]) -> int:
     source = file.resolve().parent
-    variables = {**drone_variables(source, env.get("DRONE_BUILD_EVENT", "")), **env}
     try:
         text = file.read_text()
     except OSError as e:
-        raise DroneKitError(f"cannot read {file}: {e.strerror}") from e
+        raise DroneKitError(f"cannot read {file}: {e.strerror}", hint="give the path of a .drone.yml") from e
+    problems = lint(load_documents(text, str(file)), plugins)
+    for line in problem_lines(file, problems):
+        log(line)
+    failure = lint_failure(file, problems)
+    if failure:
+        raise failure
+    variables = {**drone_variables(source, env.get("DRONE_BUILD_EVENT", "")), **env}
     documents = [d for d in load_documents(substitute(text, variables), str(file)) if d.data.get("kind") == "pipeline"]
     chosen = [d for d in documents if pipeline_name in (None, d.data.get("name"))]
     if not chosen:
@@ -48,7 +75,9 @@ def run_exec(file: Path, pipeline_name: str | None, secrets: dict[str, str], env
     prefix = f"drone-kit-exec-{uuid.uuid4().hex[:6]}"
     steps = plan_steps(pipeline, where, secrets, variables, trusted, volume_prefix=prefix)
     services = plan_steps(pipeline, where, secrets, variables, trusted, key="services", volume_prefix=prefix)
-    log(f"{where}: {len(steps)} steps" + (f", {len(services)} services" if services else ""))
-    code = Execution(engine, log, network_host).run(steps, services, source, facts)
+    connected = engine if isinstance(engine, ContainerEngine) else engine()
+    log(f"{where}: {len(steps)} steps" + (f", {len(services)} services" if services else "")
+        + (", as a graph (depends_on)" if any(s.depends_on for s in steps) else ", one after another"))
+    code = Execution(connected, log, network_host).run(steps, services, source, facts)
     log(f"{where}: {'success' if code == 0 else f'failure (exit code {code})'}")
     return code

@@ -9,8 +9,8 @@ maps and lists of maps as JSON), `from_secret` resolved.
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,8 +142,11 @@ def _ordered(steps: list[Step], where: str) -> list[Step]:
 
 
 def script(commands: list[str]) -> str:
-    """Pure: the shell script Drone runs for `commands`: stop at the first failure, echo each command."""
+    """Pure: the shell script Drone runs for `commands`: stop at the first failure, and before each
+    command print `+ command` as written. The trace is single-quoted, so the shell expands nothing in
+    it: a `$TOKEN` stays `$TOKEN` and a `$(…)` runs once, in the command itself."""
     lines = ["set -e"]
     for command in commands:
-        lines += [f"echo + {json.dumps(command)}", command]
+        # printf, not echo: some shells' echo turns backslashes in the text into escapes.
+        lines += [f"printf '%s\\n' {shlex.quote('+ ' + command)}", command]
     return "\n".join(lines) + "\n"

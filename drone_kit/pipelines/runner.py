@@ -1,24 +1,33 @@
 """`drone_kit exec`: a pipeline's steps as containers on a Docker engine, as Drone's runner runs
-them: the workspace at /drone/src, services reachable by name, one step after another, live
-logs prefixed with the step's name, and the pipeline's exit status."""
+them: the workspace at /drone/src, services reachable by name, the steps as a graph (one after
+another without `depends_on`, independent ones at the same time with it), live logs prefixed with
+the step's name, and the pipeline's exit status. What runs when is decided in `schedule`."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 from drone_kit.clients.containers import Container, ContainerEngine
 from drone_kit.clients.git import tracked_files
 from drone_kit.errors import DroneKitError
-from drone_kit.pipelines.plan import Step, conditions_hold, script
+from drone_kit.pipelines import schedule
+from drone_kit.pipelines.plan import Step, script
+from drone_kit.pipelines.schedule import EARLY_EXIT, Outcome
 
 WORKSPACE = "/drone/src"
 EXEC_BRIDGE_PREFIX = "dkx-"  # + the run's id: the Linux bridge of a run's network (15 characters at most)
 Log = Callable[[str], None]
+
+
+class Stopped(Exception):
+    """The run is being torn down: a step that has not started its container yet must not."""
 
 
 def copy_workspace(source: Path, target: Path) -> None:
@@ -39,9 +48,18 @@ def copy_workspace(source: Path, target: Path) -> None:
 
 class Execution:
     def __init__(self, engine: ContainerEngine, log: Log, network_host: bool = False) -> None:
-        self.engine, self.log, self.network_host = engine, log, network_host
+        self.engine, self.network_host = engine, network_host
+        self._log = log
         self.run_id = uuid.uuid4().hex[:8]
         self.containers: list[Container] = []
+        self._stopped = False
+        # Steps run in threads: one lock keeps log lines whole, one keeps the container list (and
+        # the network the first container creates) consistent with teardown.
+        self._log_lock, self._containers_lock = threading.Lock(), threading.Lock()
+
+    def log(self, line: str) -> None:
+        with self._log_lock:
+            self._log(line)
 
     def _ensure_image(self, step: Step) -> None:
         present = self.engine.has_image(step.image)
@@ -65,35 +83,74 @@ class Execution:
         if self.network_host:
             options["network_mode"] = "host"
         network = None if self.network_host else f"drone-kit-exec-{self.run_id}"
-        container = self.engine.create(step.image, network, alias, bridge=f"{EXEC_BRIDGE_PREFIX}{self.run_id}",
-                                       **options)
-        self.containers.append(container)
+        with self._containers_lock:
+            if self._stopped:
+                raise Stopped()
+            container = self.engine.create(step.image, network, alias, bridge=f"{EXEC_BRIDGE_PREFIX}{self.run_id}",
+                                           **options)
+            self.containers.append(container)
         return container
 
     def run(self, steps: list[Step], services: list[Step], source: Path, facts: dict[str, str]) -> int:
-        """Run the pipeline; its exit status (0, or the first failing step's)."""
+        """Run the pipeline; its exit status (0, or the exit code of the first step that failed it)."""
         workspace_root = Path(tempfile.mkdtemp(prefix="drone-kit-exec-"))
         workspace = workspace_root / "src"
-        status, exit_code = "success", 0
+        pool = ThreadPoolExecutor(max_workers=max(len(steps), 1), thread_name_prefix="drone-kit-exec")
         try:
             copy_workspace(source, workspace)
             for service in services:
                 self.engine.start(self._container(service, workspace, alias=service.name))
                 self.log(f"[{service.name}] service started")
-            for step in steps:
-                if not conditions_hold(step.when, {**facts, "status": status}):
-                    self.log(f"[{step.name}] skipped (when: {step.when})")
-                    continue
-                code = self._run_step(step, workspace)
-                if code != 0 and not step.ignore_failure:
-                    status, exit_code = "failure", exit_code or code
-                    self.log(f"[{step.name}] failed with exit code {code}")
-            return exit_code
+            return schedule.exit_status(self._run_graph(pool, steps, workspace, facts))
         finally:
-            for container in reversed(self.containers):
-                self.engine.remove(container)
+            self._stop()
+            pool.shutdown(wait=True, cancel_futures=True)
             self.engine.remove_networks()
             shutil.rmtree(workspace_root, ignore_errors=True)
+
+    def _stop(self) -> None:
+        """Remove every container, running or not; a step still streaming its log then ends."""
+        with self._containers_lock:
+            self._stopped = True
+            containers, self.containers = self.containers, []
+        for container in reversed(containers):
+            self.engine.remove(container)
+
+    def _run_graph(self, pool: ThreadPoolExecutor, steps: list[Step], workspace: Path,
+                   facts: dict[str, str]) -> list[Outcome]:
+        """Start each step once what it waits for has finished; the outcomes in the order they came."""
+        by_name, waits_for = {step.name: step for step in steps}, schedule.graph(steps)
+        outcomes: dict[str, Outcome] = {}
+        running: dict[Future[int], Step] = {}
+        while len(outcomes) < len(steps):
+            names = schedule.ready(waits_for, outcomes, [*outcomes, *(s.name for s in running.values())])
+            if not names and not running:  # plan_steps refuses cycles and unknown names, so never
+                raise RuntimeError(f"no step can start: {schedule.not_started(waits_for, outcomes)}")
+            for name in names:
+                reason = schedule.skip_reason(by_name[name], facts, schedule.pipeline_failed(outcomes.values()))
+                if reason:
+                    self.log(f"[{name}] skipped ({reason})")
+                    outcomes[name] = Outcome("skipped")
+                else:
+                    running[pool.submit(self._run_step, by_name[name], workspace)] = by_name[name]
+            if not running:
+                continue  # skipped steps have finished: the steps waiting for them may be ready
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                step = running.pop(future)
+                outcomes[step.name] = result = schedule.outcome(step, future.result())
+                self._report(step, result)
+                if result.exit_code == EARLY_EXIT:
+                    for name in schedule.not_started(waits_for, [*outcomes, *(s.name for s in running.values())]):
+                        self.log(f"[{name}] skipped ({step.name} exited {EARLY_EXIT}, which skips the steps to come)")
+                        outcomes[name] = Outcome("skipped")
+        return list(outcomes.values())
+
+    def _report(self, step: Step, result: Outcome) -> None:
+        if result.status == "failure":
+            self.log(f"[{step.name}] failed with exit code {result.exit_code}")
+        elif result.status == "ignored":
+            self.log(f"[{step.name}] failed with exit code {result.exit_code} (ignored: failure: ignore)")
 
     def _run_step(self, step: Step, workspace: Path) -> int:
         container = self._container(step, workspace)

@@ -51,7 +51,7 @@ def settings_markdown(plugin: Plugin) -> str:
         BEGIN_MARKER,
         "| Setting | Type | Default | Description |",
         "|---|---|---|---|",
-        *(f"| `{n}` | {t} | {cell(d)} | {cell(h)} |" for n, t, d, h in _rows(plugin)),
+        *(f"| `{n}` | {cell(t)} | {cell(d)} | {cell(h)} |" for n, t, d, h in _rows(plugin)),
         END_MARKER,
     ]
     return "\n".join(lines)

@@ -25,6 +25,7 @@ class SettingType:
     name: str
     expected: str
     parse: Callable[[str], Any]
+    repeatable: bool = False  # takes several values (a YAML list or mapping); by hand, an option given again
 
 
 def _parse_bool(raw: str) -> bool:
@@ -39,7 +40,7 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 
 
-def _parse_duration(raw: str) -> timedelta:
+def parse_duration(raw: str) -> timedelta:
     text = raw.strip()
     if text.isdigit():
         return timedelta(seconds=int(text))
@@ -107,9 +108,9 @@ def _parse_path(raw: str) -> Path:
 STRING = SettingType("string", "a string", lambda raw: raw)
 BOOL = SettingType("bool", "true or false (also yes/no, 1/0)", _parse_bool)
 INT = SettingType("int", "a whole number", _parse_int)
-DURATION = SettingType("duration", "a duration like 90s or 5m", _parse_duration)
-LIST = SettingType("list", "a list (a YAML list, a,b,c or a JSON array)", _parse_list)
-MAP = SettingType("map", "a map (a YAML mapping, or a list of KEY=VALUE)", _parse_map)
+DURATION = SettingType("duration", "a duration like 90s or 5m", parse_duration)
+LIST = SettingType("list", "a list (a YAML list, a,b,c or a JSON array)", _parse_list, repeatable=True)
+MAP = SettingType("map", "a map (a YAML mapping, or a list of KEY=VALUE)", _parse_map, repeatable=True)
 MAPS = SettingType("list of maps", "a list of maps (sent by Drone as a JSON array of objects)", _parse_maps)
 PATH = SettingType("path", "a path (relative to the workspace)", _parse_path)
 

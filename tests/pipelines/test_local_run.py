@@ -40,9 +40,14 @@ steps:
     depends_on: [first]
     commands:
       - wget -qO- http://web:8080/index.html
-  - name: breaks
+  - name: tolerated
     image: {base}
     depends_on: [web-client]
+    failure: ignore
+    commands: [exit 5]
+  - name: breaks
+    image: {base}
+    depends_on: [tolerated]
     commands: [echo about to break, exit 4, echo never]
   - name: after-failure
     image: {base}
@@ -82,12 +87,18 @@ def test_a_pipeline_runs_as_the_runner_would(engine, repo):
     assert code == 4, text
     assert "[first] hello from the workspace" in text
     assert f"[first] event=push branch=main sha={sha[:8]}" in text
-    assert '[first] tags=a,b args={"K": "v"} dry=true token=s3cret' in text
+    assert '[first] tags=a,b args={"K": "v"} dry=true token=******' in lines
+    assert "s3cret" not in text
     assert "[only-on-tags] skipped" in text and "should not run" not in text.replace("echo should not run", "")
     assert "[web-client] served-by-service" in text
+    assert "[tolerated] failed with exit code 5 (ignored: failure: ignore)" in lines
     assert "[breaks] about to break" in text and "[breaks] never" not in text
-    assert "[breaks] failed with exit code 4" in text
-    assert "[after-failure] skipped" in text and "[on-failure] cleaning up" in text
+    assert "[breaks] failed with exit code 4" in lines
+    # A failed dependency skips what follows, unless its `when: status` asks to run on failure.
+    assert "[after-failure] skipped (the pipeline has failed)" in lines
+    assert not any(line.startswith("[after-failure] +") for line in lines)
+    assert "[on-failure] cleaning up" in lines
+    assert lines[-1] == "pipeline 'test': failure (exit code 4)"
     assert text.index("[first]") < text.index("[web-client]") < text.index("[breaks]")
     assert not engine.client.containers.list(all=True, filters={"label": "drone-kit-exec"})
 
@@ -138,10 +149,19 @@ def test_condition_matching(condition, value, result):
     assert matches(condition, value) is result
 
 
-def test_setting_encoding_and_script():
+def test_setting_encoding():
     assert [encode_setting(v) for v in ([1, "b"], {"a": 1}, [{"a": 1}], True, None, 3)] == [
         "1,b", '{"a": 1}', '[{"a": 1}]', "true", "", "3"]
-    assert script(["make", "make test"]) == 'set -e\necho + "make"\nmake\necho + "make test"\nmake test\n'
+
+
+def test_the_script_traces_each_command_as_written():
+    assert script(["make", "echo \"$TOKEN\" $(date) 'q'"]) == (
+        "set -e\n"
+        "printf '%s\\n' '+ make'\n"
+        "make\n"
+        "printf '%s\\n' '+ echo \"$TOKEN\" $(date) '\"'\"'q'\"'\"''\n"
+        "echo \"$TOKEN\" $(date) 'q'\n"
+    )
 
 
 def test_cli_reads_secrets_files(engine, repo, tmp_path, monkeypatch):
@@ -151,5 +171,5 @@ def test_cli_reads_secrets_files(engine, repo, tmp_path, monkeypatch):
     secrets.write_text("# for the test\ntoken=from-file\n")
     monkeypatch.setenv("DOCKER_HOST", engine.host)
     result = CliRunner().invoke(cli, ["exec", str(repo / ".drone.yml"), "--secrets-file", str(secrets)])
-    assert result.exit_code == 4
-    assert "token=from-file" in result.stderr
+    assert result.exit_code == 4, result.output
+    assert "token=******" in result.stderr and "from-file" not in result.output

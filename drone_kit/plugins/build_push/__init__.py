@@ -1,7 +1,8 @@
 """The build-push plugin: build the app's image once, push it once, tag it through the registry.
 
-Flow: settings → tags → registry scheme (plain HTTP detected) → skip if this commit's image is
-already there → cache from the image's existing tags → build → push the first tag → add the
+Flow: settings → the engine (by hand, none answering fails here) → tags → registry scheme (plain
+HTTP detected) → skip if this commit's image is already there → cache from the image's existing
+tags → build (on an engine of the step's own only in a Drone step) → push the first tag → add the
 other tags by manifest PUT (no layer moves twice) → confirm every tag → `.drone-kit/image.json`.
 """
 

@@ -15,7 +15,7 @@ from drone_kit.errors import DroneKitError
 from drone_kit.images.manifests import Manifest
 from drone_kit.images.plain_http import scheme_rule
 from drone_kit.images.platforms import Platform, image_platform
-from drone_kit.plugins.build_push.engine import build_engine
+from drone_kit.plugins.build_push.engine import build_engine, choose_engine
 from drone_kit.plugins.build_push.plan import Plan, check_platform, docker_auth, make_plan, oci_labels
 from drone_kit.plugins.build_push.publish import fetch, image_size, publish_index, relabel, tag_everywhere
 from drone_kit.step.cards import write_card
@@ -24,12 +24,22 @@ from drone_kit.step.results import write_result
 
 
 def run_build_push(run: PluginRun, clock: Callable[[], float] = time.monotonic) -> None:
+    # The engine first: by hand with none, fail before the registry or anything else is touched.
+    found = choose_engine(run)
+    try:
+        _run(run, found, clock)
+    finally:
+        if found is not None:
+            found.close()
+
+
+def _run(run: PluginRun, found: EngineAPI | None, clock: Callable[[], float]) -> None:
     s = run.settings
     started = clock()
     plan = make_plan(run)
     if s["dry_run"]:
         run.say(f"dry run: building {plan.ref.name} without touching the registry")
-        with build_engine(run, plan.ref.registry, "https") as api:
+        with build_engine(run, found, plan.ref.registry, "https") as api:
             for platform in _builds(plan):
                 image_id = _build(run, api, plan, [], plan.tags[0], platform)
                 run.say(f"dry run: built {image_id}" + (f" for {platform}" if platform else "") + ", pushed nothing")
@@ -46,7 +56,7 @@ def run_build_push(run: PluginRun, clock: Callable[[], float] = time.monotonic) 
                     {"total_seconds": round(clock() - started, 3)}, skipped=True)
             return
     pushed: list[PushProgress] = []
-    with build_engine(run, plan.ref.registry, registry.scheme) as api:
+    with build_engine(run, found, plan.ref.registry, registry.scheme) as api:
         if registry.scheme == "http" and not docker_engine.engine_trusts_plain_http(api, plan.ref.registry):
             raise DroneKitError(
                 f"registry {plan.ref.registry} speaks plain HTTP, but the Docker engine would push over HTTPS",

@@ -20,11 +20,13 @@ def report(run: PluginRun, namespace: str, targets: list[Target], image: str | N
     failed = next((v for v in verdicts.values() if v.state == "failed"), None)
     result = {
         "outcome": outcome, "namespace": namespace, "image": image,
+        # Whose change this is, so that verify undoes only its own build's deploy.
+        "build_number": run.context.build_number, "commit": run.context.commit_sha,
         "detect_seconds": round(detected, 3),
         "rollback_seconds": None if rollback_seconds is None else round(rollback_seconds, 3),
         "deployments": [{
             "name": t.name, "container": t.container, "from_image": t.from_image, "to_image": image,
-            "from_revision": t.revision, "generation": t.generation,
+            "from_revision": t.revision, "generation": t.generation, "changed": t.changed_template is not None,
             "outcome": verdicts.get(t.name, Verdict("progressing")).state,
             **_stored_template(t.template),
         } for t in targets],

@@ -13,6 +13,7 @@ from drone_kit.plugins.cluster import cluster_client
 from drone_kit.plugins.verify.analysis import parse_queries
 from drone_kit.plugins.verify.checks import http_checks
 from drone_kit.plugins.verify.over_time import over_time
+from drone_kit.plugins.verify.undo import NOTHING, changes_to_undo
 from drone_kit.rollouts.revisions import template_of_revision
 from drone_kit.rollouts.rollback import Restore, roll_back
 from drone_kit.rollouts.rules import Limits
@@ -44,8 +45,9 @@ def run_verify(run: PluginRun, clock: Callable[[], float] = time.monotonic,
     if outcome == "pass" and (queries or soak):
         outcome = over_time(run, queries, soak, checks, clock, sleep)
     result: dict[str, Any] = {"outcome": outcome, "checks": checks, "rollback": None}
+    nothing = ""
     if outcome == "fail" and s["rollback"]:
-        result["rollback"] = _roll_back(run, kube, deployed, clock, sleep)
+        result["rollback"], nothing = _roll_back(run, kube, deployed, clock, sleep)
     write_result(ctx.workspace, "verify", result)
     write_card(ctx.card_path, "verify", result, run.stdout, ctx.cards_url)
     if outcome == "pass":
@@ -56,21 +58,25 @@ def run_verify(run: PluginRun, clock: Callable[[], float] = time.monotonic,
     if outcome == "inconclusive":
         raise DroneKitError(f"verification inconclusive: {summary}", hint="nothing was rolled back; check the queries")
     rolled = {"rolled-back": "; rolled back", "rollback-failed": "; THE ROLLBACK FAILED TOO",
-              "superseded": "; not rolled back: a newer deploy has changed it since"}.get(result["rollback"], "")
+              "superseded": "; not rolled back: a newer deploy has changed it since",
+              NOTHING: f"; nothing to roll back: {nothing}"}.get(result["rollback"], "")
     raise DroneKitError(f"verification failed: {summary}{rolled}", hint="each check's line is above")
 
 
 def _roll_back(run: PluginRun, kube: Callable[[], Kube], deployed: dict | None, clock: Callable[[], float],
-               sleep: Callable[[float], None]) -> str:
-    if not deployed:
-        run.say("CANNOT ROLL BACK: no .drone-kit/deploy.json from a deploy step in this pipeline")
-        return "rollback-failed"
-    client, namespace = kube(), deployed["namespace"]
+               sleep: Callable[[float], None]) -> tuple[str, str]:
+    """The rollback's outcome, and why there was nothing to roll back (when so). The cluster is
+    not asked at all then: by hand there may be none."""
+    undo = changes_to_undo(deployed, run.context.build_number)
+    if not undo.deployments:
+        run.say(f"nothing to roll back: {undo.reason}")
+        return NOTHING, undo.reason
+    client, namespace = kube(), undo.namespace
     replicasets, _ = client.list("ReplicaSet", namespace)
     restores = [Restore(d["name"], _template_to_restore(run, d, replicasets), d["from_image"], d.get("generation"))
-                for d in deployed["deployments"]]
+                for d in undo.deployments]
     outcome, _ = roll_back(client, namespace, restores, Limits(), 300.0, run.say, clock, sleep)
-    return outcome
+    return outcome, ""
 
 
 def _template_to_restore(run: PluginRun, deployed: dict, replicasets: list[dict]) -> dict | None:

@@ -21,6 +21,7 @@ SETTINGS = (
     Setting("queries", MAPS, help="Checks as {name, query, condition, interval, count, failure_limit, on_empty, "
                                   "on_nan}; e.g. condition '< 0.01', 5 runs 10s apart, fail after 2 bad."),
     Setting("soak", DURATION, help="Window in which no pod of the new ReplicaSet may restart."),
-    Setting("rollback", BOOL, default="true", help="On failure, roll back what the deploy step changed."),
+    Setting("rollback", BOOL, default="true", help="On failure, roll back what this build's deploy step changed "
+                                                  "(.drone-kit/deploy.json)."),
     *CLUSTER_SETTINGS,
 )

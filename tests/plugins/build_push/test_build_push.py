@@ -192,7 +192,7 @@ def test_external_daemon_mode_fails_clearly_without_an_engine(drone_env, capsys,
     env = {**drone_env, "DOCKER_HOST": f"unix://{tmp_path}/nothing.sock"}
     code, out, err = run(env, capsys, repo=f"{registry.host}/team/app", daemon="external")
     assert code == 1
-    assert f"Error: no Docker engine answers at unix://{tmp_path}/nothing.sock" in err
+    assert f"Error: no Docker engine answers at DOCKER_HOST=unix://{tmp_path}/nothing.sock" in err
 
 
 def test_by_hand_from_a_laptop(engine, registry, base_image, workspace, monkeypatch):

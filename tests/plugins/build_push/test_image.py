@@ -27,6 +27,7 @@ def plugin_image(engine) -> str:
 
 def drone_step_env(repo: str, base: str) -> dict[str, str]:
     return {
+        "CI": "true", "DRONE": "true",  # as every Drone runner sets them: an engine of its own is allowed
         "DRONE_WORKSPACE": "/drone/src", "DRONE_REPO": "our-task/app", "DRONE_COMMIT_SHA": SHA,
         "DRONE_BUILD_NUMBER": "9", "DRONE_BUILD_EVENT": "push", "DRONE_BRANCH": "main",
         "DRONE_CARD_PATH": "/dev/stdout", "PLUGIN_REPO": repo, "PLUGIN_BUILD_ARGS": json.dumps({"BASE": base}),

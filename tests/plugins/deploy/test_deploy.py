@@ -136,7 +136,7 @@ def test_forbidden_names_the_verb_and_resource(cluster_for, tmp_path, capsys):
     ({"deployment": "nope"}, "Error: deployment nope does not exist in namespace demo"),
     ({"container": "sidecar"}, "Error: settings.container: web has no container 'sidecar' (it has: web)"),
     ({"image": "127.0.0.1:5000/demo/Web:UP"}, "Error: settings.image: '127.0.0.1:5000/demo/Web:UP': 'demo/Web' is not"),
-    ({"kubeconfig": "not: [a kubeconfig"}, "Error: settings.kubeconfig: not a kubeconfig"),
+    ({"kubeconfig": "not: [a kubeconfig"}, "Error: settings.kubeconfig: expected a kubeconfig"),
 ])
 def test_bad_targets_fail_before_any_change(cluster_for, tmp_path, capsys, settings, message):
     cluster = cluster_for("success")

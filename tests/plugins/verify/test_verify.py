@@ -91,8 +91,10 @@ def test_a_version_answering_5xx_fails_after_the_failure_limit_and_rolls_back(ap
     cluster = FakeCluster(load("success"))
     try:
         deployment = cluster.current["Deployment"]["web"]
-        write_result(tmp_path, "deploy", {"namespace": "demo", "deployments": [{
-            "name": "web", "from_image": "127.0.0.1:5000/demo/web:v1", "template": deployment["spec"]["template"]}]})
+        write_result(tmp_path, "deploy", {"namespace": "demo", "outcome": "success", "build_number": 8,
+                                          "deployments": [{"name": "web", "from_image": "127.0.0.1:5000/demo/web:v1",
+                                                           "to_image": cluster.image, "changed": True,
+                                                           "template": deployment["spec"]["template"]}]})
         code, err, result = verify(tmp_path, capsys, prometheus=prometheus, queries=ratio_query("v3"),
                                    kubeconfig=cluster.kubeconfig())
     finally:
