@@ -3,16 +3,38 @@ runner needs to run steps as Drone's runner would. docker-py's errors become Dro
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 import docker
 import docker.errors
 import requests
 
+from drone_kit.clients.docker_engine import unix_socket_accepts
 from drone_kit.errors import DroneKitError
 
 Container = Any  # docker.models.containers.Container: only this module calls its methods
+_Result = TypeVar("_Result")
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+_ENGINE_ERRORS = (docker.errors.DockerException, requests.RequestException)
+
+
+def _engine_failure(error: Exception) -> DroneKitError:
+    detail = getattr(error, "explanation", None) or str(error) or type(error).__name__
+    return DroneKitError(f"the Docker engine failed: {detail}",
+                         hint="is the engine still running? (DOCKER_HOST, or the default socket)")
+
+
+def _engine_call(method: Callable[..., _Result]) -> Callable[..., _Result]:
+    """docker-py's errors, when the engine fails mid-run, as one DroneKitError."""
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> _Result:
+        try:
+            return method(*args, **kwargs)
+        except _ENGINE_ERRORS as e:
+            raise _engine_failure(e) from e
+    return call
 
 
 class ContainerEngine:
@@ -23,10 +45,17 @@ class ContainerEngine:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> ContainerEngine:
         """The engine at DOCKER_HOST (else the default socket); DroneKitError if none answers."""
+        host = environ.get("DOCKER_HOST") or DEFAULT_HOST
+        if not unix_socket_accepts(host):  # asked first: docker-py leaks the socket of a refused connect
+            raise DroneKitError(f"no Docker engine answers at {environ.get('DOCKER_HOST') or 'the default socket'}",
+                                hint="start Docker, or set DOCKER_HOST to an engine that runs")
         try:
             client = docker.DockerClient.from_env(environment=dict(environ))
             client.ping()
-        except (docker.errors.DockerException, requests.RequestException) as e:
+        except ValueError as e:  # docker-py lets urllib's ValueError out for a DOCKER_HOST like tcp://host:99999
+            raise DroneKitError(f"DOCKER_HOST={environ.get('DOCKER_HOST', '')!r} is not an engine address: {e}",
+                                hint="set DOCKER_HOST to unix:///PATH/docker.sock or tcp://HOST:PORT") from e
+        except _ENGINE_ERRORS as e:
             raise DroneKitError(f"no Docker engine answers at {environ.get('DOCKER_HOST') or 'the default socket'}",
                                 hint="start Docker, or set DOCKER_HOST to an engine that runs") from e
         return cls(client)
@@ -48,6 +77,7 @@ class ContainerEngine:
             return str(e.explanation)
         return None
 
+    @_engine_call
     def create(self, image: str, network: str | None, alias: str | None, bridge: str | None = None,
                **options: Any) -> Container:
         """A container (not started) on `network` reachable by `alias`, or on the options' own
@@ -66,12 +96,17 @@ class ContainerEngine:
 
     def output(self, container: Container) -> Iterator[bytes]:
         """Start a container and stream what it prints until it ends."""
-        container.start()
-        yield from container.logs(stream=True, follow=True)
+        try:
+            container.start()
+            yield from container.logs(stream=True, follow=True)
+        except _ENGINE_ERRORS as e:
+            raise _engine_failure(e) from e
 
+    @_engine_call
     def start(self, container: Container) -> None:
         container.start()
 
+    @_engine_call
     def exit_code(self, container: Container) -> int:
         return int(container.wait()["StatusCode"])
 
@@ -82,6 +117,7 @@ class ContainerEngine:
         except docker.errors.APIError:
             pass
 
+    @_engine_call
     def remove_networks(self) -> None:
         for network in self._networks.values():
             network.remove()

@@ -3,8 +3,6 @@ stopped before any container exists, and no engine said in one error line with a
 
 from __future__ import annotations
 
-import gc
-
 import pytest
 from click.testing import CliRunner
 
@@ -113,21 +111,6 @@ def test_a_broken_file_stops_before_any_container_is_created(engine, base_image,
 PASSES = "kind: pipeline\nname: ok\nsteps:\n  - name: a\n    image: busybox\n    commands: [echo hi]\n"
 
 
-# docker-py's unix transport leaves the socket of a failed connect open (UnixHTTPConnection.connect;
-# a reference cycle through the traceback keeps it until a garbage collection). Only a test sees it,
-# as an unraisable ResourceWarning; this ignores exactly that, and collects within the test so the
-# warning cannot surface in a later one.
-DOCKER_PY_SOCKET_LEAK = "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"
-
-
-@pytest.fixture
-def failed_connects_collected():
-    yield
-    gc.collect()
-
-
-@pytest.mark.filterwarnings(DOCKER_PY_SOCKET_LEAK)
-@pytest.mark.usefixtures("failed_connects_collected")
 @pytest.mark.parametrize("docker_host, error", [
     ("unix://{tmp}/no-engine.sock", "Error: no Docker engine answers at unix://{tmp}/no-engine.sock"),
     ("tcp://127.0.0.1:99999", "Error: DOCKER_HOST='tcp://127.0.0.1:99999' is not an engine address: "
@@ -141,8 +124,6 @@ def test_no_engine_is_one_error_line_and_a_hint(tmp_path, docker_host, error):
     assert len(lines) == 2 and lines[0] == error.format(tmp=tmp_path) and lines[1].startswith("Hint: "), lines
 
 
-@pytest.mark.filterwarnings(DOCKER_PY_SOCKET_LEAK)
-@pytest.mark.usefixtures("failed_connects_collected")
 def test_debug_shows_the_traceback_and_a_broken_file_is_reported_before_the_engine(tmp_path):
     repo = checkout(tmp_path / "repo", PASSES)
     host = f"unix://{tmp_path}/no-engine.sock"
