@@ -11,8 +11,29 @@ import click
 
 from drone_kit.errors import DroneKitError
 from drone_kit.shim.outbox import Outbox
+from drone_kit.step.settings import parse_duration
 
 ENV = "DRONE_KIT_SHIM_"
+
+
+class Duration(click.ParamType):
+    """A duration like 90s, 5m, 1h or 7d, in seconds."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, (int, float)):
+            return float(value)
+        text = str(value).strip()
+        try:
+            if text.endswith("d") and text[:-1].replace(".", "", 1).isdigit():
+                return float(text[:-1]) * 86400
+            return parse_duration(text).total_seconds()
+        except ValueError:
+            self.fail(f"expected a duration like 90s, 5m, 1h or 7d, got {value!r}", param, ctx)
+
+
+DURATION = Duration()
 
 
 def _option(name: str, **kwargs: Any) -> Callable[[Any], Any]:
@@ -34,8 +55,18 @@ def shim() -> None:
          help="The SQLite outbox (keep it on a persistent volume).")
 @_option("grafana_url", default="", help="Grafana's URL, for deploy annotations.")
 @_option("grafana_token", default="", help="A Grafana service-account token.")
-@_option("auto_activate", is_flag=True, default=False, help="On 'Cannot find repository', ask Drone to sync and retry.")
-@_option("retry_max", default=60.0, show_default=True, type=float, help="Longest wait between delivery attempts (s).")
+@_option("auto_activate", is_flag=True, default=False,
+         help="When Drone does not know a repository, has never activated it, or has it disabled, ask Drone "
+              "to sync and (re)activate it, then retry.")
+@_option("retry_max", default="60s", show_default=True, type=DURATION, help="Longest wait between delivery attempts.")
+@_option("retry_attempts", default=100, show_default=True, type=click.IntRange(min=1),
+         help="Attempts before a hook Drone keeps refusing is marked failed (then the repository's next hook goes).")
+@_option("retry_age", default="1h", show_default=True, type=DURATION,
+         help="How long after its first attempt a hook Drone keeps refusing is marked failed.")
+@_option("retention", default="7d", show_default=True, type=DURATION,
+         help="How long delivered hooks stay in the outbox (and /deliveries). Failed ones stay until replayed.")
+@_option("commit_batch", default=256, show_default=True, type=click.IntRange(min=1),
+         help="Hooks per outbox transaction at most; hooks arriving together share one fsync.")
 def serve(listen: str, **settings: Any) -> None:
     """Serve the shim: POST /hook (from Gitea), POST /drone/events (Drone's global webhook),
     GET /metrics, /healthz, /readyz, /deliveries."""

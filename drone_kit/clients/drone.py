@@ -58,10 +58,12 @@ class DroneClient:
     def activate(self, repo: str) -> None:
         self._call("POST", f"/api/repos/{repo}")
 
-    def builds(self, repo: str, per_page: int = 50) -> list[dict]:
-        """The newest builds of a repository; DroneUnavailable when Drone cannot say."""
+    def builds(self, repo: str, page: int = 1, per_page: int = 100) -> list[dict]:
+        """One page of a repository's builds, newest first (Drone caps `per_page` at 100);
+        DroneUnavailable when Drone cannot say."""
         try:
-            response = self.session.get(f"{self.url}/api/repos/{repo}/builds", params={"per_page": per_page},
+            response = self.session.get(f"{self.url}/api/repos/{repo}/builds",
+                                        params={"page": page, "per_page": per_page},
                                         headers=self._auth(), timeout=self.timeout)
             builds = response.json()
         except (requests.RequestException, ValueError) as e:

@@ -33,6 +33,10 @@ class ShimMetrics:
         self.rejected = Counter("drone_kit_shim_hooks_rejected", "Hooks refused", ["reason"], registry=r)
         self.delivered = Counter("drone_kit_shim_hooks_delivered", "Hooks Drone accepted", registry=r)
         self.failed = Counter("drone_kit_shim_hooks_failed", "Hooks Drone refused for good", registry=r)
+        self.ignored = Counter("drone_kit_shim_hooks_ignored", "Hooks Drone took but built nothing from: the "
+                               "repository is disabled in Drone", registry=r)
+        self.failed_now = Gauge("drone_kit_shim_outbox_failed", "Hooks failed for good and not replayed (alert on > 0)",
+                                registry=r)
         self.retried = Counter("drone_kit_shim_hooks_retried", "Delivery attempts to retry", registry=r)
         self.depth = Gauge("drone_kit_shim_outbox_depth", "Hooks not yet delivered", registry=r)
         self.oldest = Gauge("drone_kit_shim_outbox_oldest_age_seconds", "Age of the oldest undelivered hook",

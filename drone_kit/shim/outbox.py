@@ -1,12 +1,14 @@
 """The shim's durable outbox: every accepted hook is committed to SQLite (WAL, synchronous=FULL)
 before Gitea gets its 202, and stays until Drone has it. Delivery is in order per repository:
-only the oldest undelivered hook of a repository is ever due."""
+only the oldest undelivered hook of a repository is ever due. Nothing secret is stored: the hook
+is kept with the headers Drone needs and without the URL's secret (see `decisions`)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,14 +22,32 @@ CREATE TABLE IF NOT EXISTS hooks (
     query TEXT NOT NULL,
     body BLOB NOT NULL,
     received REAL NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending',  -- pending, sending, delivered, failed
+    status TEXT NOT NULL DEFAULT 'pending',  -- pending, sending, delivered, ignored, failed
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt REAL NOT NULL,
     last_error TEXT NOT NULL DEFAULT '',
-    delivered REAL
+    delivered REAL,  -- when it left the queue: delivered, ignored by Drone, or failed
+    first_attempt REAL
 );
 CREATE INDEX IF NOT EXISTS hooks_due ON hooks (status, repo, id);
 """
+UNDELIVERED = ("pending", "sending")
+STATUSES = ("pending", "sending", "delivered", "ignored", "failed")
+_INSERT = ("INSERT INTO hooks (delivery, repo, event, headers, query, body, received, next_attempt) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery) DO NOTHING RETURNING id")
+
+
+@dataclass(frozen=True)
+class NewHook:
+    """A hook as accepted, already stripped of secrets."""
+
+    delivery: str
+    repo: str
+    event: str
+    headers: dict[str, str]
+    query: str
+    body: bytes
+    received: float
 
 
 @dataclass(frozen=True)
@@ -43,6 +63,58 @@ class Hook:
     status: str
     attempts: int
     last_error: str
+    first_attempt: float | None = None
+    finished: float | None = None
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection in autocommit mode with the outbox's durability settings."""
+    db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    return db
+
+
+def insert(db: sqlite3.Connection, hooks: Iterable[NewHook]) -> list[tuple[int, bool]]:
+    """Insert hooks in one transaction (the current one, else one of their own, committed on
+    return): (id, False) for each new one, (the first one's id, True) for a delivery id seen
+    before (Gitea redelivering), also earlier in `hooks`."""
+    hooks = list(hooks)
+    first: dict[str, int] = {}  # delivery id → index of its first hook
+    fresh = [n for n, hook in enumerate(hooks) if not hook.delivery or first.setdefault(hook.delivery, n) == n]
+    # One statement for them all, without RETURNING: the outbox writer thread waits for the GIL
+    # after every step of a statement, so fewer steps make a quicker batch. No row skipped and the
+    # write lock held, the ids are consecutive in VALUES order. A delivery id committed before
+    # fails the statement whole (ABORT), and then, as when too many for one statement, hooks go
+    # one at a time.
+    if 0 < len(fresh) * 8 <= db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER):
+        rows = [(hooks[n].delivery or None, hooks[n].repo, hooks[n].event, json.dumps(hooks[n].headers),
+                 hooks[n].query, hooks[n].body, hooks[n].received, hooks[n].received) for n in fresh]
+        statement = _INSERT.partition(" ON CONFLICT")[0] + ", (?, ?, ?, ?, ?, ?, ?, ?)" * (len(rows) - 1)
+        try:
+            last = db.execute(statement, [value for row in rows for value in row]).lastrowid or 0
+        except sqlite3.IntegrityError:
+            pass
+        else:
+            ids = dict(zip(fresh, range(last - len(fresh) + 1, last + 1), strict=True))
+            return [(ids[n], False) if n in ids else (ids[first[hook.delivery]], True) for n, hook in enumerate(hooks)]
+    own = not db.in_transaction
+    if own:
+        db.execute("BEGIN IMMEDIATE")
+    try:
+        results = []
+        for hook in hooks:
+            # fetchall: a RETURNING statement left unfinished would hold the write transaction open
+            inserted = db.execute(_INSERT, (hook.delivery or None, hook.repo, hook.event, json.dumps(hook.headers),
+                                            hook.query, hook.body, hook.received, hook.received)).fetchall()
+            found = inserted or db.execute("SELECT id FROM hooks WHERE delivery = ?", (hook.delivery,)).fetchall()
+            results.append((found[0][0], not inserted))
+        if own:
+            db.execute("COMMIT")
+    finally:
+        if own and db.in_transaction:  # failed on the way: none of these hooks stays
+            db.execute("ROLLBACK")
+    return results
 
 
 class Outbox:
@@ -50,33 +122,22 @@ class Outbox:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._local = threading.local()
-        with self._db() as db:
-            db.executescript(SCHEMA)
+        db = self._db()
+        db.executescript(SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(hooks)")}
+        if "first_attempt" not in columns:  # an outbox written before retries were bounded
+            db.execute("ALTER TABLE hooks ADD COLUMN first_attempt REAL")
 
     def _db(self) -> sqlite3.Connection:
         """One connection per thread: the web handler and the delivery worker each have theirs."""
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            self._local.db = db
+            db = self._local.db = connect(self.path)
         return db
 
-    def add(self, delivery: str, repo: str, event: str, headers: dict[str, str], query: str, body: bytes,
-            now: float) -> tuple[int, bool]:
-        """Commit a hook; (its id, False), or (the first one's id, True) for a repeated delivery id."""
-        db = self._db()
-        try:
-            cursor = db.execute(
-                "INSERT INTO hooks (delivery, repo, event, headers, query, body, received, next_attempt) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (delivery or None, repo, event, json.dumps(headers), query, body, now, now))
-            assert cursor.lastrowid is not None  # set by every successful INSERT
-            return cursor.lastrowid, False
-        except sqlite3.IntegrityError:
-            row = db.execute("SELECT id FROM hooks WHERE delivery = ?", (delivery,)).fetchone()
-            return row[0], True
+    def add(self, hook: NewHook) -> tuple[int, bool]:
+        """Commit one hook on its own (one transaction, one fsync)."""
+        return insert(self._db(), [hook])[0]
 
     def due(self, now: float, limit: int = 50) -> list[Hook]:
         """The oldest undelivered hook of each repository, when its next attempt is due."""
@@ -85,25 +146,43 @@ class Outbox:
             "GROUP BY repo) AND next_attempt <= ? ORDER BY id LIMIT ?", (now, limit)).fetchall()
         return [_hook(row) for row in rows]
 
-    def sending(self, hook_id: int) -> None:
-        self._db().execute("UPDATE hooks SET status = 'sending', attempts = attempts + 1 WHERE id = ?", (hook_id,))
+    def in_flight(self) -> list[Hook]:
+        """Every hook marked as being sent: after a crash, those Drone may or may not have."""
+        return [_hook(row) for row in self._db().execute("SELECT * FROM hooks WHERE status = 'sending' ORDER BY id")]
+
+    def sending(self, hook_id: int, now: float) -> None:
+        self._db().execute("UPDATE hooks SET status = 'sending', attempts = attempts + 1, "
+                           "first_attempt = COALESCE(first_attempt, ?) WHERE id = ?", (now, hook_id))
 
     def delivered(self, hook_id: int, now: float) -> None:
-        self._db().execute("UPDATE hooks SET status = 'delivered', delivered = ?, last_error = '' WHERE id = ?",
-                           (now, hook_id))
+        self._finish(hook_id, "delivered", now, "")
+
+    def ignored(self, hook_id: int, now: float, why: str) -> None:
+        self._finish(hook_id, "ignored", now, why)
+
+    def failed(self, hook_id: int, now: float, error: str) -> None:
+        self._finish(hook_id, "failed", now, error)
+
+    def _finish(self, hook_id: int, status: str, now: float, note: str) -> None:
+        self._db().execute("UPDATE hooks SET status = ?, delivered = ?, last_error = ? WHERE id = ?",
+                           (status, now, note[:500], hook_id))
 
     def retry(self, hook_id: int, at: float, error: str) -> None:
         self._db().execute("UPDATE hooks SET status = 'pending', next_attempt = ?, last_error = ? WHERE id = ?",
                            (at, error[:500], hook_id))
 
-    def failed(self, hook_id: int, error: str) -> None:
-        self._db().execute("UPDATE hooks SET status = 'failed', last_error = ? WHERE id = ?", (error[:500], hook_id))
-
     def replay(self, hook_id: int | None, now: float) -> int:
-        """Queue failed hooks again (one, or all when hook_id is None); how many."""
+        """Queue failed hooks again (one, or all when hook_id is None) with a fresh retry budget; how many.
+        A replayed hook goes behind the hooks of its repository that came after it."""
         where, args = ("status = 'failed' AND id = ?", (hook_id,)) if hook_id is not None else ("status = 'failed'", ())
-        return self._db().execute(f"UPDATE hooks SET status = 'pending', next_attempt = ? WHERE {where}",
-                                  (now, *args)).rowcount
+        return self._db().execute(
+            f"UPDATE hooks SET status = 'pending', next_attempt = ?, attempts = 0, first_attempt = NULL, "
+            f"delivered = NULL WHERE {where}", (now, *args)).rowcount
+
+    def prune(self, before: float) -> int:
+        """Forget hooks delivered or ignored before `before`; how many. Failed ones stay for replay."""
+        return self._db().execute("DELETE FROM hooks WHERE status IN ('delivered', 'ignored') AND delivered < ?",
+                                  (before,)).rowcount
 
     def depth(self) -> tuple[int, float | None]:
         """Undelivered hooks, and when the oldest of them arrived."""
@@ -111,8 +190,24 @@ class Outbox:
             "SELECT COUNT(*), MIN(received) FROM hooks WHERE status IN ('pending', 'sending')").fetchone()
         return count, oldest
 
+    def count(self, status: str) -> int:
+        return self._db().execute("SELECT COUNT(*) FROM hooks WHERE status = ?", (status,)).fetchone()[0]
+
+    def page(self, limit: int, before: int | None = None, status: str | None = None) -> list[Hook]:
+        """Newest first: up to `limit` hooks with ids below `before`, of one status if given."""
+        clauses, args = [], []  # type: list[str], list[object]
+        if before is not None:
+            clauses.append("id < ?")
+            args.append(before)
+        if status is not None:
+            clauses.append("status = ?")
+            args.append(status)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return [_hook(row) for row in self._db().execute(f"SELECT * FROM hooks {where} ORDER BY id DESC LIMIT ?",
+                                                         (*args, limit))]
+
     def recent(self, limit: int = 50) -> list[Hook]:
-        return [_hook(row) for row in self._db().execute("SELECT * FROM hooks ORDER BY id DESC LIMIT ?", (limit,))]
+        return self.page(limit)
 
     def writable(self) -> bool:
         try:
@@ -124,6 +219,7 @@ class Outbox:
 
 
 def _hook(row: tuple) -> Hook:
-    (hook_id, delivery, repo, event, headers, query, body, received, status, attempts, _next, error, _done) = row
+    (hook_id, delivery, repo, event, headers, query, body, received, status, attempts, _next, error, finished,
+     first_attempt) = row
     return Hook(hook_id, delivery or "", repo, event, json.loads(headers), query, bytes(body), received, status,
-                attempts, error)
+                attempts, error, first_attempt, finished)

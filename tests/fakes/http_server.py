@@ -14,6 +14,7 @@ The port is chosen by the system on the first start and kept, so a fake can be t
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,19 +24,27 @@ class FakeHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
-    def answer(self, status: int, body: object = b"", content_type: str = "application/json",
+    def answer(self, status: int, body: object = b"", content_type: str | None = "application/json",
                headers: dict[str, str] | None = None) -> None:
-        """Answer with bytes or text as they are, anything else as JSON."""
+        """Answer with bytes or text as they are, anything else as JSON; no Content-Type when
+        `content_type` is None (a Go handler that writes no body sends none)."""
         text = body if isinstance(body, bytes | str) else json.dumps(body)
         data = text if isinstance(text, bytes) else text.encode()
         self.send_response(status)
-        for name, value in {"Content-Type": content_type, **(headers or {}), "Content-Length": str(len(data))}.items():
+        typed = {"Content-Type": content_type} if content_type is not None else {}
+        for name, value in {**typed, **(headers or {}), "Content-Length": str(len(data))}.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
     def log_message(self, *args: object) -> None:
         pass  # a line per request on stderr would bury the test's own output
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client killed mid-request is a test's doing
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class LoopbackServer:
@@ -57,7 +66,7 @@ class LoopbackServer:
     def start(self) -> None:
         if self._server is not None:
             return
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
+        server = _Server(("127.0.0.1", self.port), self.handler)
         # Daemon request threads: a client holding a connection open (a watch) must not block stop().
         server.daemon_threads = True
         self.port = server.server_address[1]

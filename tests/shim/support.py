@@ -69,7 +69,8 @@ def push_body(repo: str, n: int) -> bytes:
     """A push of commit number n to repo, shaped like push-branch.json."""
     payload = json.loads((GITEA / "push-branch.json").read_text())
     payload["repository"]["full_name"] = repo
-    payload["repository"]["owner"]["login"], payload["repository"]["name"] = repo.split("/")
+    owner, payload["repository"]["name"] = repo.split("/")
+    payload["repository"]["owner"]["login"] = payload["repository"]["owner"]["username"] = owner
     payload["after"] = f"{n:040x}"
     return json.dumps(payload, indent=2).encode()
 

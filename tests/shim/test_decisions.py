@@ -1,10 +1,23 @@
-"""What the relay makes of each answer Drone gives to a forwarded hook."""
+"""The shim's pure decisions: what the relay makes of each answer Drone gives to a forwarded hook,
+when it stops retrying, what of a hook is stored, and which of Drone's builds a hook made."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from drone_kit.shim.delivery import delivery_outcome
+from drone_kit.shim.decisions import (
+    ZERO_SHA,
+    RetryLimits,
+    build_of,
+    delivery_outcome,
+    expects_build,
+    gives_up,
+    query_without_secrets,
+    stored_headers,
+)
+from tests.shim.support import gitea_headers, push_body
 
 # Drone's /hook answers (drone handler/api and go-scm), as the relay receives them: status, body text.
 CANNOT_FIND = '{"message":"Cannot find repository"}\n'
@@ -56,3 +69,79 @@ def test_an_unknown_repository_is_synced_only_with_auto_activate(body):
 def test_any_other_4xx_fails_for_good(status, body):
     assert delivery_outcome(status, body, auto_activate=False) == "failed"
     assert delivery_outcome(status, body, auto_activate=True) == "failed"
+
+
+def test_a_push_answered_with_nothing_means_the_repository_is_not_active():
+    # Drone answers 200 with no body when the repository was activated once and is disabled now; a
+    # build (or `null` for [skip ci]) when it is active.
+    assert delivery_outcome(200, "", auto_activate=False, build_expected=True) == "inactive"
+    assert delivery_outcome(200, "\n", auto_activate=True, build_expected=True) == "activate"
+    assert delivery_outcome(200, "null\n", auto_activate=False, build_expected=True) == "delivered"
+    assert delivery_outcome(200, '{"number":3}', auto_activate=False, build_expected=True) == "delivered"
+    assert delivery_outcome(204, "", auto_activate=False, build_expected=True) == "delivered"
+
+
+@pytest.mark.parametrize("event, change, expected", [
+    ("push", {}, True),
+    ("push", {"after": ZERO_SHA}, False),  # a branch or tag deleted
+    ("pull_request", {"action": "opened"}, True),
+    ("pull_request", {"action": "synchronized"}, True),
+    ("pull_request", {"action": "closed"}, False),
+    ("pull_request", {"action": "reopened"}, False),  # go-scm drops it
+    ("create", {}, False),
+    ("delete", {}, False),
+])
+def test_which_hooks_drone_builds_from(event, change, expected):
+    payload = {**json.loads(push_body("our-task/app", 7)), **change}
+    assert expects_build(event, json.dumps(payload).encode()) is expected
+
+
+def test_a_body_that_is_not_an_object_expects_no_build():
+    assert not expects_build("push", b"[1, 2]") and not expects_build("push", b"not json")
+
+
+LIMITS = RetryLimits(attempts=5, age=600)
+
+
+@pytest.mark.parametrize("attempts, first, now, expected", [
+    (1, 1000.0, 1000.0, False),
+    (4, 1000.0, 1599.0, False),
+    (5, 1000.0, 1001.0, True),  # out of attempts
+    (2, 1000.0, 1600.0, True),  # out of time since the first attempt
+    (2, None, 5000.0, False),  # not tried before: the age starts now
+])
+def test_retries_stop_at_the_first_limit_reached(attempts, first, now, expected):
+    assert gives_up(attempts, first, now, LIMITS) is expected
+
+
+def test_nothing_secret_of_a_gitea_delivery_is_kept():
+    body = push_body("our-task/app", 1)
+    headers = {**gitea_headers(body), "Authorization": "Bearer gitea-hook-token", "Host": "shim:8080",
+               "Content-Length": str(len(body))}
+    kept = stored_headers(headers)
+    assert set(kept) == {"content-type", "x-gitea-delivery", "x-gitea-event", "x-gitea-event-type"}
+    assert "gitea-hook-token" not in json.dumps(kept) and headers["X-Gitea-Signature"] not in json.dumps(kept)
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("secret=s3cret", ""),
+    ("secret=s3cret&branch=main", "branch=main"),
+    ("access_token=t0ken&SECRET=x&a=1", "a=1"),
+    ("", ""),
+])
+def test_the_hook_urls_secret_is_never_kept(query, expected):
+    assert query_without_secrets(query) == expected
+
+
+def test_a_build_is_matched_to_the_push_that_made_it():
+    body = push_body("our-task/app", 9)
+    payload = json.loads(body)
+    assert build_of("push", body, {"after": payload["after"], "ref": payload["ref"]})
+    assert not build_of("push", body, {"after": payload["after"], "ref": "refs/heads/other"})
+    assert not build_of("push", body, {"after": "f" * 40, "ref": payload["ref"]})
+
+
+def test_a_build_is_matched_to_the_pull_request_that_made_it():
+    body = json.dumps({"action": "synchronized", "pull_request": {"number": 4, "head": {"sha": "a" * 40}}}).encode()
+    assert build_of("pull_request", body, {"after": "a" * 40, "ref": "refs/pull/4/head"})
+    assert not build_of("pull_request", body, {"after": "a" * 40, "ref": "refs/pull/5/head"})

@@ -107,3 +107,36 @@ def test_the_lifespan_runs_the_relay_to_drone(tmp_path):
         metrics = client.get("/metrics").text
     assert drone.delivered_ids() == [headers["X-Gitea-Delivery"]]
     assert "drone_kit_shim_hooks_delivered_total 1.0" in metrics
+
+
+def test_a_declared_length_over_max_body_is_refused_before_reading(tmp_path, nowhere):
+    client = TestClient(shim_app(tmp_path, nowhere, max_body=1000))
+    body = push_body("our-task/app", 1)
+    answer = client.post("/hook", content=body, headers={**gitea_headers(body), "Content-Length": str(len(body))})
+    assert answer.status_code == 413 and answer.json() == {"message": "body over 1000 bytes"}
+
+
+def test_deliveries_come_a_page_at_a_time(tmp_path, nowhere):
+    client = TestClient(shim_app(tmp_path, nowhere))
+    for n in range(5):
+        body = push_body("our-task/app", n)
+        client.post("/hook", content=body, headers=gitea_headers(body))
+    first = client.get("/deliveries?limit=2")
+    assert [hook["id"] for hook in first.json()] == [5, 4]
+    assert first.headers["link"] == '</deliveries?limit=2&before=4>; rel="next"'
+    second = client.get("/deliveries?limit=2&before=4")
+    assert [hook["id"] for hook in second.json()] == [3, 2]
+    assert [hook["id"] for hook in client.get("/deliveries?limit=2&before=2").json()] == [1]
+    assert [hook["id"] for hook in client.get("/deliveries?status=pending").json()] == [5, 4, 3, 2, 1]
+
+
+@pytest.mark.parametrize("query, message", [
+    ("limit=0", "limit: expected a whole number from 1 to 500, got '0'"),
+    ("limit=100000", "limit: expected a whole number from 1 to 500, got '100000'"),
+    ("limit=ten", "limit: expected a whole number from 1 to 500, got 'ten'"),
+    ("before=-1", "before: expected a whole number from 1 to 9223372036854775807, got '-1'"),
+    ("status=lost", "status: expected one of pending, sending, delivered, ignored, failed, got 'lost'"),
+])
+def test_a_bad_deliveries_query_names_the_parameter(tmp_path, nowhere, query, message):
+    answer = TestClient(shim_app(tmp_path, nowhere)).get(f"/deliveries?{query}")
+    assert answer.status_code == 400 and answer.json() == {"message": message}

@@ -14,6 +14,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from drone_kit.shim.signatures import gitea_signature
 from tests.fakes.drone import FakeDrone
 from tests.fakes.http_server import FakeHandler, LoopbackServer
 from tests.shim.support import GITEA, SECRET, gitea_headers, push_body, running_shim, signed_drone_event, wait_for
@@ -31,7 +32,7 @@ def drone():
 
 @pytest.fixture
 def shim(tmp_path, drone):
-    with running_shim(tmp_path, drone.url, drone_token="admin-token", webhook_secret="wh-secret") as url:
+    with running_shim(tmp_path, drone.url, drone_token=drone.token, webhook_secret="wh-secret") as url:
         yield url
 
 
@@ -46,7 +47,10 @@ def test_real_payloads_are_relayed_unchanged(shim, drone):
         sent.append((headers["X-Gitea-Delivery"], body))
     wait_for(lambda: len(drone.deliveries) == 3, what="3 deliveries")
     for (delivery, body), got in zip(sent, drone.deliveries, strict=True):
-        assert got["delivery"] == delivery and got["body"] == body and got["query"] == f"secret={SECRET}"
+        # The secret in the hook URL is never stored: the relay signs each hook with the configured one.
+        assert got["delivery"] == delivery and got["body"] == body and got["query"] == ""
+        sent_headers = {name.lower(): value for name, value in got["headers"].items()}
+        assert sent_headers["x-gitea-signature"] == gitea_signature(body, SECRET)
     wait_for(lambda: [d["status"] for d in requests.get(f"{shim}/deliveries", timeout=5).json()] == ["delivered"] * 3,
              what="the outbox to show 3 delivered")
     listed = requests.get(f"{shim}/deliveries", timeout=5).json()
@@ -99,7 +103,7 @@ def test_a_repeated_delivery_is_relayed_once(shim, drone):
 def test_drone_down_for_30s_loses_nothing_and_keeps_order(tmp_path, drone):
     drone.down()
     with running_shim(tmp_path, drone.url) as shim:
-        repos = [f"team/app{i}" for i in range(5)]
+        repos = [f"our-task/app{i}" for i in range(5)]
         expected = {repo: [] for repo in repos}
         session = requests.Session()
         started = time.monotonic()
@@ -123,19 +127,19 @@ def test_drone_down_for_30s_loses_nothing_and_keeps_order(tmp_path, drone):
 def test_sigkill_in_the_middle_loses_nothing_and_delivers_nothing_twice(tmp_path, drone):
     accepted = []
     port = None
-    with running_shim(tmp_path, drone.url, drone_token="admin-token") as shim:
+    with running_shim(tmp_path, drone.url, drone_token=drone.token) as shim:
         port = int(shim.rsplit(":", 1)[1])
         session = requests.Session()
         victim = _shim_pid(port)
         for n in range(300):
-            body = push_body(f"team/app{n % 3}", n)
+            body = push_body(f"our-task/app{n % 3}", n)
             headers = gitea_headers(body)
             if n == 150:
                 os.kill(victim, signal.SIGKILL)
                 break
             assert session.post(shim + "/hook", data=body, headers=headers, timeout=5).status_code == 202
             accepted.append(headers["X-Gitea-Delivery"])
-    with running_shim(tmp_path, drone.url, port=port, drone_token="admin-token"):
+    with running_shim(tmp_path, drone.url, port=port, drone_token=drone.token):
         wait_for(lambda: len(set(drone.delivered_ids())) >= len(accepted), timeout=60, what="every accepted hook")
         time.sleep(0.5)
     ids = drone.delivered_ids()
@@ -152,9 +156,9 @@ def _shim_pid(port: int) -> int:
 
 
 def test_cannot_find_repository_fails_then_replays(tmp_path, drone):
-    drone.unknown_repos.add("team/new")
+    drone.unknown_repos.add("our-task/new")
     with running_shim(tmp_path, drone.url) as shim:
-        body = push_body("team/new", 1)
+        body = push_body("our-task/new", 1)
         requests.post(f"{shim}/hook", data=body, headers=gitea_headers(body), timeout=5)
         wait_for(lambda: requests.get(f"{shim}/deliveries").json()[0]["status"] == "failed", what="failed")
         failed = requests.get(f"{shim}/deliveries").json()[0]
@@ -168,12 +172,12 @@ def test_cannot_find_repository_fails_then_replays(tmp_path, drone):
 
 
 def test_auto_activate_syncs_activates_and_retries(tmp_path, drone):
-    drone.unknown_repos.add("team/new")
-    with running_shim(tmp_path, drone.url, drone_token="admin-token", auto_activate="true") as shim:
-        body = push_body("team/new", 1)
+    drone.unknown_repos.add("our-task/new")
+    with running_shim(tmp_path, drone.url, drone_token=drone.token, auto_activate="true") as shim:
+        body = push_body("our-task/new", 1)
         requests.post(f"{shim}/hook", data=body, headers=gitea_headers(body), timeout=5)
         wait_for(lambda: len(drone.deliveries) == 1, what="delivery after activation")
-    assert drone.syncs >= 1 and drone.activated == ["team/new"]
+    assert drone.syncs >= 1 and drone.activated == ["our-task/new"]
 
 
 def test_a_slow_drone_does_not_slow_gitea_down(tmp_path, drone):
@@ -181,7 +185,7 @@ def test_a_slow_drone_does_not_slow_gitea_down(tmp_path, drone):
     with running_shim(tmp_path, drone.url) as shim:
         took = []
         for n in range(3):
-            body = push_body("team/app", n)
+            body = push_body("our-task/app", n)
             started = time.monotonic()
             assert requests.post(f"{shim}/hook", data=body, headers=gitea_headers(body), timeout=5).status_code == 202
             took.append(time.monotonic() - started)
