@@ -30,11 +30,27 @@ CREATE TABLE IF NOT EXISTS hooks (
     first_attempt REAL
 );
 CREATE INDEX IF NOT EXISTS hooks_due ON hooks (status, repo, id);
+CREATE INDEX IF NOT EXISTS hooks_waiting ON hooks (repo, id) WHERE status IN ('pending', 'sending');
 """
 UNDELIVERED = ("pending", "sending")
 STATUSES = ("pending", "sending", "delivered", "ignored", "failed")
 _INSERT = ("INSERT INTO hooks (delivery, repo, event, headers, query, body, received, next_attempt) "
            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery) DO NOTHING RETURNING id")
+
+# Asked every few milliseconds by the relay, so it must not read the whole backlog: it hops from
+# one waiting repository to the next along the partial index, and takes each one's oldest hook.
+_WAITING = "status IN ('pending', 'sending')"
+_DUE = f"""
+WITH RECURSIVE waiting(repo) AS (
+    SELECT (SELECT repo FROM hooks WHERE {_WAITING} ORDER BY repo LIMIT 1)
+    UNION ALL
+    SELECT (SELECT repo FROM hooks WHERE {_WAITING} AND repo > waiting.repo ORDER BY repo LIMIT 1)
+    FROM waiting WHERE waiting.repo IS NOT NULL
+)
+SELECT hooks.* FROM waiting JOIN hooks
+    ON hooks.id = (SELECT id FROM hooks WHERE {_WAITING} AND repo = waiting.repo ORDER BY id LIMIT 1)
+WHERE hooks.next_attempt <= ? ORDER BY hooks.id LIMIT ?
+"""
 
 
 @dataclass(frozen=True)
@@ -141,9 +157,7 @@ class Outbox:
 
     def due(self, now: float, limit: int = 50) -> list[Hook]:
         """The oldest undelivered hook of each repository, when its next attempt is due."""
-        rows = self._db().execute(
-            "SELECT * FROM hooks WHERE id IN (SELECT MIN(id) FROM hooks WHERE status IN ('pending', 'sending') "
-            "GROUP BY repo) AND next_attempt <= ? ORDER BY id LIMIT ?", (now, limit)).fetchall()
+        rows = self._db().execute(_DUE, (now, limit)).fetchall()
         return [_hook(row) for row in rows]
 
     def in_flight(self) -> list[Hook]:
