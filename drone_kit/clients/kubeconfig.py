@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import warnings
 from collections.abc import Mapping
+from pathlib import Path
 
 import urllib3
 import yaml
@@ -15,6 +17,17 @@ from kubernetes import config as k8s_config
 from kubernetes.config.config_exception import ConfigException
 
 from drone_kit.errors import DroneKitError
+
+
+def local_kubeconfig(environ: Mapping[str, str]) -> tuple[str, dict] | None:
+    """The kubeconfig a client would load by hand (the first file of KUBECONFIG, else
+    ~/.kube/config) and where it is; None when there is none or it is not one."""
+    path = Path((environ.get("KUBECONFIG") or "").split(os.pathsep)[0] or Path.home() / ".kube" / "config")
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return None
+    return (str(path), document) if isinstance(document, dict) else None
 
 
 def parse_kubeconfig(text: str) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from drone_kit.clients.kube import Kube
-from drone_kit.clients.kubeconfig import api_client, kubeconfig_secrets, parse_kubeconfig, tls_warning
+from drone_kit.clients.kubeconfig import api_client, kubeconfig_secrets, local_kubeconfig, parse_kubeconfig, tls_warning
 from drone_kit.errors import DroneKitError, SettingsError
 from drone_kit.step.plugin import PluginRun
 from drone_kit.step.settings import Setting, SettingType
@@ -35,12 +35,12 @@ CLUSTER_SETTINGS = (
 )
 
 
-def context_problem(document: dict, context: str | None) -> str | None:
-    """Pure: what is wrong with settings.context for this kubeconfig, or None."""
+def context_problem(document: dict, context: str | None, source: str = "settings.kubeconfig") -> str | None:
+    """Pure: what is wrong with settings.context for this kubeconfig (found in `source`), or None."""
     names = [str(c["name"]) for c in document.get("contexts") or [] if isinstance(c, dict) and "name" in c]
     if not context or context in names:
         return None
-    return f"settings.context: no context {context!r} in settings.kubeconfig (it has: {', '.join(names) or 'none'})"
+    return f"settings.context: no context {context!r} in {source} (it has: {', '.join(names) or 'none'})"
 
 
 def cluster_client(run: PluginRun, sleep: Callable[[float], None]) -> Kube:
@@ -48,8 +48,13 @@ def cluster_client(run: PluginRun, sleep: Callable[[float], None]) -> Kube:
     kubeconfig, context = run.settings["kubeconfig"], run.settings["context"]
     if kubeconfig:
         problem = context_problem(parse_kubeconfig(kubeconfig), context)
-        if problem:
-            raise SettingsError([problem], hint="name one of its contexts, or leave settings.context unset")
+    elif context and not run.environ.get("KUBERNETES_SERVICE_HOST"):
+        found = local_kubeconfig(run.environ)
+        problem = context_problem(found[1], context, found[0]) if found else None
+    else:
+        problem = None
+    if problem:
+        raise SettingsError([problem], hint="name one of its contexts, or leave settings.context unset")
     try:
         client = api_client(kubeconfig, context, run.environ)
     except DroneKitError as e:

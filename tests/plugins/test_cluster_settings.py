@@ -107,3 +107,21 @@ def test_by_hand_a_bad_kubeconfig_option_exits_2(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["deploy", "--deployment", "web", "--kubeconfig", "garbage"])
     assert result.exit_code == 2
     assert "settings.kubeconfig: expected a kubeconfig" in result.stderr and "garbage" not in result.stderr
+
+
+@pytest.mark.parametrize("name", WITH_KUBECONFIG)
+def test_a_context_the_local_kubeconfig_lacks_exits_2(name, capsys, tmp_path):
+    # By hand, without settings.kubeconfig: the context is looked for where kubectl would look.
+    local = tmp_path / "config"
+    local.write_text(KUBECONFIG)
+    env = {"DRONE_WORKSPACE": str(tmp_path), "KUBECONFIG": str(local), "PLUGIN_CONTEXT": "nope"}
+    if name == "deploy":
+        env |= {"PLUGIN_DEPLOYMENT": "web", "PLUGIN_IMAGE": "127.0.0.1:5000/web:v2"}
+    else:
+        env |= {"PLUGIN_SOAK": "5s"}
+        write_result(tmp_path, "deploy", {"namespace": "demo", "deployments": [{"name": "web", "changed": True}]})
+    code = run_plugin(PLUGINS[name], env)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"Error: settings.context: no context 'nope' in {local} (it has: lab)" in err
+    assert TOKEN not in err
