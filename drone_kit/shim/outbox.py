@@ -67,15 +67,10 @@ class NewHook:
 
 
 @dataclass(frozen=True)
-class Hook:
+class Hook(NewHook):
+    """A hook in the outbox, with where its delivery stands."""
+
     id: int
-    delivery: str
-    repo: str
-    event: str
-    headers: dict[str, str]
-    query: str
-    body: bytes
-    received: float
     status: str
     attempts: int
     last_error: str
@@ -235,5 +230,5 @@ class Outbox:
 def _hook(row: tuple) -> Hook:
     (hook_id, delivery, repo, event, headers, query, body, received, status, attempts, _next, error, finished,
      first_attempt) = row
-    return Hook(hook_id, delivery or "", repo, event, json.loads(headers), query, bytes(body), received, status,
-                attempts, error, first_attempt, finished)
+    return Hook(delivery or "", repo, event, json.loads(headers), query, bytes(body), received, id=hook_id,
+                status=status, attempts=attempts, last_error=error, first_attempt=first_attempt, finished=finished)
