@@ -11,12 +11,11 @@ import docker
 import docker.errors
 import requests
 
-from drone_kit.clients.docker_engine import unix_socket_accepts
+from drone_kit.clients.docker_engine import DEFAULT_DOCKER_HOST, unix_socket_accepts
 from drone_kit.errors import DroneKitError
 
 Container = Any  # docker.models.containers.Container: only this module calls its methods
 _Result = TypeVar("_Result")
-DEFAULT_HOST = "unix:///var/run/docker.sock"
 _ENGINE_ERRORS = (docker.errors.DockerException, requests.RequestException)
 
 
@@ -45,7 +44,7 @@ class ContainerEngine:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> ContainerEngine:
         """The engine at DOCKER_HOST (else the default socket); DroneKitError if none answers."""
-        host = environ.get("DOCKER_HOST") or DEFAULT_HOST
+        host = environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
         if not unix_socket_accepts(host):  # asked first: docker-py leaks the socket of a refused connect
             raise DroneKitError(f"no Docker engine answers at {environ.get('DOCKER_HOST') or 'the default socket'}",
                                 hint="start Docker, or set DOCKER_HOST to an engine that runs")
