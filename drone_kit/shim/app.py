@@ -22,7 +22,7 @@ from starlette.routing import Route
 from drone_kit.clients.drone import DroneClient
 from drone_kit.clients.grafana import GrafanaClient
 from drone_kit.shim.config import ShimConfig
-from drone_kit.shim.decisions import RetryLimits, query_without_secrets, stored_headers
+from drone_kit.shim.decisions import STORED_HEADERS, RetryLimits, query_without_secrets, stored_headers
 from drone_kit.shim.deliveries import deliveries_query, delivery_summary
 from drone_kit.shim.delivery import Relay
 from drone_kit.shim.drone_events import build_facts, deploy_annotation
@@ -33,8 +33,8 @@ from drone_kit.shim.request_body import read_body
 from drone_kit.shim.signatures import drone_event_problem, gitea_hook_authentic
 from drone_kit.step.cards import card_template
 
-HOOK_HEADERS = frozenset({b"content-type", b"x-gitea-delivery", b"x-gitea-event", b"x-gitea-event-type",
-                          b"x-gitea-signature"})
+# What the route reads of a hook's headers: what is stored, and the signature it checks.
+HOOK_HEADERS = frozenset(name.encode() for name in (*STORED_HEADERS, "x-gitea-signature"))
 
 
 def create_app(config: ShimConfig, clock: Callable[[], float] = time.time) -> Starlette:

@@ -89,12 +89,8 @@ def gives_up(attempts: int, first_attempt: float | None, now: float, limits: Ret
     return attempts >= limits.attempts or age >= limits.age
 
 
-def build_of(event: str, body: bytes, build: dict) -> bool:
-    """Pure: whether Drone's `build` was made from this hook (its commit and ref)."""
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return False
+def build_of(event: str, payload: dict, build: dict) -> bool:
+    """Pure: whether Drone's `build` was made from this hook (its parsed body): its commit and ref."""
     if event == "push":
         return build.get("after") == payload.get("after") and build.get("ref") == payload.get("ref")
     if event == "pull_request":

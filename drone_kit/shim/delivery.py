@@ -4,6 +4,7 @@ signature made from the configured hook secret: the outbox never holds one."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -101,6 +102,7 @@ class Relay:
         """Page back through the repository's builds until one is older than the hook."""
         if not self.drone.token or not expects_build(hook.event, hook.body):
             return False
+        payload = json.loads(hook.body)  # an object: expects_build said so
         for page in range(1, RECOVERY_PAGES + 1):
             try:
                 builds = self.drone.builds(hook.repo, page=page)
@@ -108,7 +110,7 @@ class Relay:
                 log.warning("hook %s (%s): cannot ask Drone for its builds (%s); sending it again", hook.id,
                             hook.repo, e)
                 return False
-            if any(build_of(hook.event, hook.body, build) for build in builds):
+            if any(build_of(hook.event, payload, build) for build in builds):
                 return True
             oldest = min((build.get("created") or 0 for build in builds), default=0)
             if not builds or oldest < hook.received - RECOVERY_SKEW:

@@ -86,6 +86,12 @@ def connect(path: Path) -> sqlite3.Connection:
     return db
 
 
+def _row(hook: NewHook) -> tuple:
+    """The values of `_INSERT` for a hook (its first attempt is due when it arrives)."""
+    return (hook.delivery or None, hook.repo, hook.event, json.dumps(hook.headers), hook.query, hook.body,
+            hook.received, hook.received)
+
+
 def insert(db: sqlite3.Connection, hooks: Iterable[NewHook]) -> list[tuple[int, bool]]:
     """Insert hooks in one transaction (the current one, else one of their own, committed on
     return): (id, False) for each new one, (the first one's id, True) for a delivery id seen
@@ -99,8 +105,7 @@ def insert(db: sqlite3.Connection, hooks: Iterable[NewHook]) -> list[tuple[int, 
     # fails the statement whole (ABORT), and then, as when too many for one statement, hooks go
     # one at a time.
     if 0 < len(fresh) * 8 <= db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER):
-        rows = [(hooks[n].delivery or None, hooks[n].repo, hooks[n].event, json.dumps(hooks[n].headers),
-                 hooks[n].query, hooks[n].body, hooks[n].received, hooks[n].received) for n in fresh]
+        rows = [_row(hooks[n]) for n in fresh]
         statement = _INSERT.partition(" ON CONFLICT")[0] + ", (?, ?, ?, ?, ?, ?, ?, ?)" * (len(rows) - 1)
         try:
             last = db.execute(statement, [value for row in rows for value in row]).lastrowid or 0
@@ -116,8 +121,7 @@ def insert(db: sqlite3.Connection, hooks: Iterable[NewHook]) -> list[tuple[int, 
         results = []
         for hook in hooks:
             # fetchall: a RETURNING statement left unfinished would hold the write transaction open
-            inserted = db.execute(_INSERT, (hook.delivery or None, hook.repo, hook.event, json.dumps(hook.headers),
-                                            hook.query, hook.body, hook.received, hook.received)).fetchall()
+            inserted = db.execute(_INSERT, _row(hook)).fetchall()
             found = inserted or db.execute("SELECT id FROM hooks WHERE delivery = ?", (hook.delivery,)).fetchall()
             results.append((found[0][0], not inserted))
         if own:
@@ -214,9 +218,6 @@ class Outbox:
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         return [_hook(row) for row in self._db().execute(f"SELECT * FROM hooks {where} ORDER BY id DESC LIMIT ?",
                                                          (*args, limit))]
-
-    def recent(self, limit: int = 50) -> list[Hook]:
-        return self.page(limit)
 
     def writable(self) -> bool:
         try:

@@ -134,14 +134,13 @@ def test_the_hook_urls_secret_is_never_kept(query, expected):
 
 
 def test_a_build_is_matched_to_the_push_that_made_it():
-    body = push_body("our-task/app", 9)
-    payload = json.loads(body)
-    assert build_of("push", body, {"after": payload["after"], "ref": payload["ref"]})
-    assert not build_of("push", body, {"after": payload["after"], "ref": "refs/heads/other"})
-    assert not build_of("push", body, {"after": "f" * 40, "ref": payload["ref"]})
+    payload = json.loads(push_body("our-task/app", 9))
+    assert build_of("push", payload, {"after": payload["after"], "ref": payload["ref"]})
+    assert not build_of("push", payload, {"after": payload["after"], "ref": "refs/heads/other"})
+    assert not build_of("push", payload, {"after": "f" * 40, "ref": payload["ref"]})
 
 
 def test_a_build_is_matched_to_the_pull_request_that_made_it():
-    body = json.dumps({"action": "synchronized", "pull_request": {"number": 4, "head": {"sha": "a" * 40}}}).encode()
-    assert build_of("pull_request", body, {"after": "a" * 40, "ref": "refs/pull/4/head"})
-    assert not build_of("pull_request", body, {"after": "a" * 40, "ref": "refs/pull/5/head"})
+    payload = {"action": "synchronized", "pull_request": {"number": 4, "head": {"sha": "a" * 40}}}
+    assert build_of("pull_request", payload, {"after": "a" * 40, "ref": "refs/pull/4/head"})
+    assert not build_of("pull_request", payload, {"after": "a" * 40, "ref": "refs/pull/5/head"})
