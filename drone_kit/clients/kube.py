@@ -43,7 +43,7 @@ class Gone(Exception):
     """The watch's resourceVersion is too old (410 Gone): list again."""
 
 
-def _status_message(e: ApiException) -> str:
+def status_message(e: ApiException) -> str:
     try:
         return json.loads(e.body or e.data or "{}").get("message") or e.reason or ""
     except (ValueError, TypeError, AttributeError):
@@ -52,7 +52,7 @@ def _status_message(e: ApiException) -> str:
 
 def explain(e: ApiException, verb: str, resource: str, where: str) -> KubeError:
     """Pure: an API refusal as an error that says what to do."""
-    message = _status_message(e)
+    message = status_message(e)
     if e.status == 403:
         return KubeError(f"not allowed to {verb} {resource} in {where} (RBAC): {message}",
                          hint=f"give the step's service account the '{verb}' verb on '{resource}': "

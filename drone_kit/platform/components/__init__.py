@@ -1,0 +1,1 @@
+"""One module per platform component, each exposing `COMPONENT` (see `platform.component`)."""

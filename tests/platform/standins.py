@@ -1,0 +1,100 @@
+"""Images that take the place of the platform's upstream images on the suite's node, which cannot
+pull from an image hub. The registry and Prometheus are the real programs (Debian's binaries, which
+link only libc: the image holds the binary and the libc files `ldd` names, on the busybox base);
+Gitea, Drone, its runner, Grafana and node-exporter are stand-ins that answer their health paths on
+the ports the real ones use, so readiness is judged exactly as for the real thing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from tests.stack.registry import Registry
+
+# Where each stand-in's health answers live; every stand-in serves all of them.
+HEALTH_PATHS = ("api/healthz", "healthz", "api/health", "metrics", "-/ready", "-/healthy")
+STANDIN_PORTS = (80, 3000, 9100)
+STANDIN_ENTRYPOINT = """#!/bin/sh
+# Answers every platform health path on the ports Gitea, Drone, its runner, Grafana and
+# node-exporter listen on; ignores the arguments the real program would take.
+echo "stand-in for $STANDIN_FOR started with: $*"
+mkdir -p /tmp/www
+for path in {paths}; do mkdir -p "/tmp/www/$(dirname "$path")"; echo ok > "/tmp/www/$path"; done
+for port in {ports}; do httpd -p "$port" -h /tmp/www; done
+exec sleep 2147483647
+"""
+# The Gitea admin Job runs `gitea admin user ...`: the stand-in records the call and succeeds.
+GITEA_COMMAND = """#!/bin/sh
+echo "gitea $*"
+case "$*" in *"user list"*) echo "ID   Username Email IsActive IsAdmin";; esac
+exit 0
+"""
+REGISTRY_CONFIG = """version: 0.1
+storage:
+  filesystem:
+    rootdirectory: /var/lib/registry
+http:
+  addr: :5000
+"""
+
+
+def _libc_files(binary: str) -> list[str]:
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
+    return [part for line in out.splitlines() for part in line.split() if part.startswith("/")]
+
+
+def _build_and_push(engine, registry: Registry, context: Path, name: str) -> str:
+    tag = f"{registry.host}/{name}"
+    engine.images.build(path=str(context), tag=tag, rm=True)
+    for line in engine.api.push(tag, stream=True, decode=True):
+        if "error" in line:
+            raise RuntimeError(f"pushing {name}: {line['error']}")
+    return tag
+
+
+def binary_image(engine, registry: Registry, base: str, binary: str, name: str, entrypoint: list[str],
+                 files: dict[str, str] | None = None) -> str:
+    """The Debian `binary` with its libc files on the busybox base, pushed; its name."""
+    with tempfile.TemporaryDirectory(prefix="dk-standin-") as directory:
+        context = Path(directory)
+        lines = [f"FROM {base}"]
+        for index, path in enumerate([binary, *_libc_files(binary)]):
+            shutil.copy(Path(path).resolve(), context / f"file{index}")
+            lines.append(f"COPY file{index} {path}")
+        for index, (path, text) in enumerate((files or {}).items()):
+            (context / f"text{index}").write_text(text)
+            lines.append(f"COPY text{index} {path}")
+        lines.append(f"ENTRYPOINT {entrypoint!r}".replace("'", '"'))
+        (context / "Dockerfile").write_text("\n".join(lines) + "\n")
+        return _build_and_push(engine, registry, context, name)
+
+
+def standin_image(engine, registry: Registry, base: str, name: str) -> str:
+    with tempfile.TemporaryDirectory(prefix="dk-standin-") as directory:
+        context = Path(directory)
+        (context / "standin").write_text(STANDIN_ENTRYPOINT.format(paths=" ".join(HEALTH_PATHS),
+                                                                    ports=" ".join(map(str, STANDIN_PORTS))))
+        (context / "gitea").write_text(GITEA_COMMAND)
+        (context / "Dockerfile").write_text(
+            f"FROM {base}\nCOPY standin /standin\nCOPY gitea /usr/local/bin/gitea\n"
+            f"RUN chmod 755 /standin /usr/local/bin/gitea\nENV STANDIN_FOR={name.split('/')[-1]}\n"
+            'ENTRYPOINT ["/standin"]\n')
+        return _build_and_push(engine, registry, context, name)
+
+
+def platform_images(engine, registry: Registry, base: str, tag: str = "v1") -> dict[str, str]:
+    """platform.yaml's `images` section pointing every component at an image the node can pull."""
+    standin = standin_image(engine, registry, base, f"standins/upstream:{tag}")
+    return {
+        "registry": binary_image(engine, registry, base, shutil.which("docker-registry") or "docker-registry",
+                                 f"standins/registry:{tag}", ["/usr/bin/docker-registry", "serve",
+                                                               "/etc/docker/registry/config.yml"],
+                                 {"/etc/docker/registry/config.yml": REGISTRY_CONFIG}),
+        "prometheus": binary_image(engine, registry, base, shutil.which("prometheus") or "prometheus",
+                                   f"standins/prometheus:{tag}", ["/usr/bin/prometheus"]),
+        "gitea": standin, "drone": standin, "drone_runner": standin, "grafana": standin,
+        "node_exporter": standin, "pull_check": standin,
+    }
