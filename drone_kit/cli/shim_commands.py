@@ -84,7 +84,8 @@ def serve(listen: str, **settings: Any) -> None:
     # which otherwise stall every request for tens of milliseconds now and then.
     gc.freeze()
     click.echo(f"shim: serving on {listen}, relaying to {settings['drone_url']}", err=True)
-    uvicorn.run(app, host=host or "0.0.0.0", port=int(port), log_level="warning")
+    # No access log: at level warning uvicorn would still format each request's line, to drop it.
+    uvicorn.run(app, host=host or "0.0.0.0", port=int(port), log_level="warning", access_log=False)
 
 
 @shim.command()

@@ -1,5 +1,6 @@
 """The webhook shim: Gitea → (durable outbox) → Drone, and Drone's build events → metrics and
-Grafana annotations. A Starlette app; `drone_kit shim serve` runs it with uvicorn."""
+Grafana annotations. A Starlette app behind POST /hook's raw ASGI endpoint (`hook_endpoint`);
+`drone_kit shim serve` runs it with uvicorn."""
 
 from __future__ import annotations
 
@@ -9,9 +10,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from urllib.parse import parse_qs
 
-import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -22,22 +21,20 @@ from starlette.routing import Route
 from drone_kit.clients.drone import DroneClient
 from drone_kit.clients.grafana import GrafanaClient
 from drone_kit.shim.config import ShimConfig
-from drone_kit.shim.decisions import STORED_HEADERS, RetryLimits, query_without_secrets, stored_headers
+from drone_kit.shim.decisions import RetryLimits
 from drone_kit.shim.deliveries import deliveries_query, delivery_summary
 from drone_kit.shim.delivery import Relay
 from drone_kit.shim.drone_events import build_facts, deploy_annotation
 from drone_kit.shim.group_commit import GroupCommitter
+from drone_kit.shim.hook_endpoint import HookEndpoint, HookFirst
 from drone_kit.shim.metrics import ShimMetrics
-from drone_kit.shim.outbox import Hook, NewHook, Outbox
+from drone_kit.shim.outbox import Hook, Outbox
 from drone_kit.shim.request_body import read_body
-from drone_kit.shim.signatures import drone_event_problem, gitea_hook_authentic
+from drone_kit.shim.signatures import drone_event_problem
 from drone_kit.step.cards import card_template
 
-# What the route reads of a hook's headers: what is stored, and the signature it checks.
-HOOK_HEADERS = frozenset(name.encode() for name in (*STORED_HEADERS, "x-gitea-signature"))
 
-
-def create_app(config: ShimConfig, clock: Callable[[], float] = time.time) -> Starlette:
+def create_app(config: ShimConfig, clock: Callable[[], float] = time.time) -> HookFirst:
     outbox, metrics = Outbox(config.outbox), ShimMetrics()
     committer = GroupCommitter(config.outbox, config.commit_batch)
 
@@ -57,34 +54,8 @@ def create_app(config: ShimConfig, clock: Callable[[], float] = time.time) -> St
         metrics.rejected.labels(reason).inc()
         return JSONResponse({"message": message}, status_code=status)
 
-    async def hook(request: Request) -> Response:
-        body = await read_body(request, config.max_body)
-        if body is None:
-            return reject("too-large", 413, f"body over {config.max_body} bytes")
-        query = request.scope["query_string"].decode("latin-1")
-        secret = parse_qs(query).get("secret", [""])[0] if query else ""
-        # One pass over the raw headers: this route is the shim's hot path.
-        headers = {name.decode(): value.decode("latin-1") for name, value in request.scope["headers"]
-                   if name in HOOK_HEADERS}
-        if not gitea_hook_authentic(body, headers.get("x-gitea-signature", ""), secret, config.hook_secret):
-            return reject("signature", 401, "invalid webhook signature")
-        try:
-            repo = _repository(body)
-        except (ValueError, TypeError, KeyError):
-            return reject("not-json", 400, "the body is not a Gitea webhook (JSON with repository.full_name)")
-        if not isinstance(repo, str) or not repo:
-            return reject("not-json", 400, "repository.full_name is empty")
-        event = headers.get("x-gitea-event", "")
-        hook_id, duplicate = await committer.add(NewHook(
-            headers.get("x-gitea-delivery", ""), repo, event, stored_headers(headers),
-            query_without_secrets(query) if query else "", body, clock()))
-        if not duplicate:
-            metrics.received.labels(event or "unknown").inc()
-        return Response(f'{{"id":{hook_id},"duplicate":{"true" if duplicate else "false"}}}', 202,
-                        media_type="application/json")
-
     async def drone_events(request: Request) -> Response:
-        body = await read_body(request, config.max_body)
+        body = await read_body(request.scope, request.receive, config.max_body)
         if body is None:
             return reject("too-large", 413, f"body over {config.max_body} bytes")
         problem = drone_event_problem(body, {k.lower(): v for k, v in request.headers.items()},
@@ -145,20 +116,10 @@ def create_app(config: ShimConfig, clock: Callable[[], float] = time.time) -> St
         worker.join(timeout=35)
         committer.close()
 
-    return Starlette(routes=[
+    hook = HookEndpoint(config.hook_secret, config.max_body, committer, metrics, clock)
+    return HookFirst(hook, Starlette(routes=[
         Route("/hook", hook, methods=["POST"]), Route("/drone/events", drone_events, methods=["POST"]),
         Route("/deliveries", deliveries), Route("/metrics", prometheus), Route("/healthz", healthz),
         Route("/readyz", readyz), Route("/cards/{kind}.json", card),
-    ], lifespan=lifespan)
+    ], lifespan=lifespan))
 
-
-def _repository(body: bytes) -> object:
-    """repository.full_name of a JSON body; ValueError, TypeError or KeyError just as with json.loads."""
-    # Parsing the push is the largest single cost of a hook: orjson takes a third of json's time.
-    # It accepts less than json (only RFC 8259 JSON in UTF-8), so what it refuses — NaN, a BOM,
-    # UTF-16, lone surrogates — goes to json, which decides as it always did.
-    try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        payload = json.loads(body)
-    return payload["repository"]["full_name"]

@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from drone_kit.shim.checkpoints import Checkpointer
 from drone_kit.shim.outbox import NewHook, connect, insert
 
 log = logging.getLogger(__name__)
@@ -36,43 +37,63 @@ class GroupCommitter:
     def __init__(self, path: Path, max_batch: int = MAX_BATCH) -> None:
         self.path, self.max_batch = path, max_batch
         self.transactions = 0  # committed so far: fewer than hooks when hooks share them
-        self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[_Waiting] | None] = queue.SimpleQueue()
+        self._gathering: dict[asyncio.AbstractEventLoop, list[_Waiting]] = {}  # each loop's, this iteration
+        self._taken: list[_Waiting] = []  # off the queue, not yet committed (over max_batch)
+        self._stopping = False
         self._thread = threading.Thread(target=self._run, name="outbox-writer", daemon=True)
         self._thread.start()
+        self.checkpointer = Checkpointer(path)
 
     async def add(self, hook: NewHook) -> tuple[int, bool]:
+        # The hooks of one pass of the event loop go to the writer together, at its end: one
+        # wake-up of the writer, which then takes the GIL once, instead of one per hook, each
+        # taking the GIL from the loop in the middle of its work. Measured: a third more hooks/s,
+        # a third less CPU per hook on the writer, and a lower p99.
         loop = asyncio.get_running_loop()
         future: asyncio.Future[tuple[int, bool]] = loop.create_future()
-        self._queue.put((hook, loop, future))
+        gathering = self._gathering.get(loop)
+        if gathering is None:
+            gathering = self._gathering[loop] = []
+            loop.call_soon(self._hand_over, loop)
+        gathering.append((hook, loop, future))
         return await future
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._queue.put(self._gathering.pop(loop))
 
     def close(self, timeout: float = 10.0) -> None:
         """Commit what is queued, then stop the writer."""
         self._queue.put(None)
         self._thread.join(timeout)
+        self.checkpointer.close(timeout)
 
     def _next_batch(self) -> tuple[list[_Waiting], bool]:
-        """Block for one hook, then take whatever else is already waiting; (batch, stop after it)."""
-        first = self._queue.get()
-        if first is None:
-            return [], True
-        batch = [first]
-        while len(batch) < self.max_batch:
+        """Block for hooks, then take whatever else is already waiting, up to max_batch; (batch,
+        stop after it)."""
+        if not self._taken and not self._stopping:
+            first = self._queue.get()
+            if first is None:
+                self._stopping = True
+            else:
+                self._taken.extend(first)
+        while len(self._taken) < self.max_batch and not self._stopping:
             try:
-                waiting = self._queue.get_nowait()
+                more = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if waiting is None:
-                return batch, True
-            batch.append(waiting)
-        return batch, False
+            if more is None:
+                self._stopping = True
+            else:
+                self._taken.extend(more)
+        batch, self._taken = self._taken[:self.max_batch], self._taken[self.max_batch:]
+        return batch, self._stopping and not self._taken
 
     def _run(self) -> None:
         # SQLite's own WAL checkpoints (every 1000 pages) stay on this connection, inside the commit
-        # that crosses the mark: about 10 ms each, 6 a second at 4,000 hooks/s. Run after the batch
-        # was answered instead, p99 moved by 1-2 ms, within the noise; on a thread of their own, the
-        # WAL never got back to its start under steady load (800 MB in 5 s) and commits stalled
-        # longer behind the checkpoint's fsync.
+        # that crosses the mark, but `checkpointer` has copied most of the WAL by then, on a thread
+        # of its own: what is left takes a fraction of the ~8 ms a whole checkpoint takes, and the
+        # WAL then starts over at the next commit (see `checkpoints`).
         db = connect(self.path)
         try:
             stop = False
@@ -93,6 +114,7 @@ class GroupCommitter:
             _answer(batch, [None] * len(batch), error)
             return
         _answer(batch, results, None)
+        self.checkpointer.committed(sum(len(hook.body) for hook, _, _ in batch))
 
 
 def _answer(batch: list[_Waiting], results: list, error: BaseException | None) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS hooks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -88,7 +90,8 @@ def connect(path: Path) -> sqlite3.Connection:
 
 def _row(hook: NewHook) -> tuple:
     """The values of `_INSERT` for a hook (its first attempt is due when it arrives)."""
-    return (hook.delivery or None, hook.repo, hook.event, json.dumps(hook.headers), hook.query, hook.body,
+    # orjson: a seventh of json's time, on the writer thread, which holds the GIL for it
+    return (hook.delivery or None, hook.repo, hook.event, orjson.dumps(hook.headers).decode(), hook.query, hook.body,
             hook.received, hook.received)
 
 

@@ -4,19 +4,20 @@ unauthenticated sender cannot make the shim hold more than the limit in memory."
 
 from __future__ import annotations
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope
 
 
-async def read_body(request: Request, limit: int) -> bytes | None:
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None:
     """The body, or None when it is over `limit` bytes (declared or sent)."""
     # Straight from the raw headers and ASGI messages, not through Headers and Request.stream():
     # the shim's hot path reads every hook this way.
-    declared = next((value for name, value in request.scope["headers"] if name == b"content-length"), b"")
+    declared = next((value for name, value in scope["headers"] if name == b"content-length"), b"")
     if declared.isdigit() and int(declared) > limit:
         return None
     chunks, size, more = [], 0, True
     while more:
-        message = await request.receive()
+        message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnect()
         chunk, more = message.get("body", b""), message.get("more_body", False)

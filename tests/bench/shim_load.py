@@ -214,12 +214,13 @@ def report(args: argparse.Namespace, servers: str, busy: float, group: Result, s
           f"{'peak RSS':>10}")
     for name, r in (("(a) shim, group commit", group), ("(b) shim, one fsync per hook", single),
                     ("(c) bare Starlette", bare)):
-        # Threads by age: the event loop, then (the shim's) outbox writer, started with the app, then
-        # its relay, started once uvicorn runs, and whatever came after it.
+        # Threads by age: the event loop, then (the shim's) outbox writer and its WAL checkpointer,
+        # started with the app, then its relay, started once uvicorn runs, and whatever came after.
         cpu = " + ".join(f"{us:.0f}" for us in (*r.cpu_us[:2], sum(r.cpu_us[2:])) if r is not bare or us)
         print(f"{name:28}{r.accepts:10.0f}{r.p50:8.2f}{r.p99:8.2f}{r.non2xx:8d}{cpu:>17}{f'{r.rss_mb:.0f} MB':>10}"
               + (f"  socket errors {r.socket_errors}" if r.socket_errors else ""))
-    print("(CPU us/accept: the event loop + the outbox writer + the relay; the bare app has its event loop only)")
+    print("(CPU us/accept: the event loop + the outbox writer + the WAL checkpointer and the relay; the bare app "
+          "has its event loop only)")
     print(f"ratios: shim/bare {group.accepts / bare.accepts:.2f}x, "
           f"shim/one-fsync {group.accepts / single.accepts:.2f}x")
     for name, r in (("(a)", group), ("(b)", single)):

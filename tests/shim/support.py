@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from drone_kit.shim.app import create_app
 from drone_kit.shim.config import ShimConfig
@@ -50,7 +50,7 @@ def running_shim(tmp: Path, drone_url: str, port: int | None = None, **options: 
             stop(process)
 
 
-def shim_app(tmp: Path, drone_url: str, **options: object) -> Starlette:
+def shim_app(tmp: Path, drone_url: str, **options: object) -> ASGIApp:
     """The shim's app with its outbox in `tmp`; `options` are ShimConfig fields."""
     return create_app(ShimConfig(drone_url=drone_url, outbox=tmp / "outbox.sqlite", hook_secret=SECRET, **options))
 
