@@ -14,8 +14,11 @@ from typing import Any
 import click
 
 from drone_kit import __version__
+from drone_kit.cli.images_command import images
 from drone_kit.cli.logs import configure_logging
 from drone_kit.cli.pipeline_commands import exec_command, lint_command
+from drone_kit.cli.platform_commands import bootstrap_command, doctor_command, render_command, status_command
+from drone_kit.cli.platform_init import init_command
 from drone_kit.cli.plugin_commands import add_plugin_commands, plugin
 from drone_kit.cli.shim_commands import shim
 from drone_kit.errors import DroneKitError, error_lines
@@ -40,7 +43,8 @@ class Root(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Drone pipeline steps for a home-lab k3s platform: build and push images to a plain-HTTP
-    registry, roll them out with a watch that fails fast and rolls back, and verify them.
+    registry, roll them out with a watch that fails fast and rolls back, and verify them; and
+    the platform itself, installed on k3s with one command (`init`, then `bootstrap`).
 
     Each plugin runs as a Drone step (settings from PLUGIN_* variables) or by hand with
     `drone_kit plugin run NAME --setting key=value`."""
@@ -53,6 +57,8 @@ add_plugin_commands(cli)
 cli.add_command(shim)
 cli.add_command(lint_command)
 cli.add_command(exec_command)
+for command in (init_command, bootstrap_command, render_command, status_command, doctor_command, images):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -76,6 +76,11 @@ class ClusterObjects:
             raise KubeError(f"cannot reach the Kubernetes API at {self.host}: {type(e).__name__}",
                             hint="check the kubeconfig and that the cluster is up") from e
 
+    def server_version(self) -> str:
+        """The API server's gitVersion, e.g. "v1.28.5+k3s1"."""
+        version = self._call("get", "the server's version", lambda: k8s.VersionApi(self.api_client).get_code())
+        return str(version.git_version)
+
     def resource(self, api_version: str, kind: str) -> Any:
         """The API's resource for a kind; discovery is refreshed once on a miss (a CRD just added)."""
         for refresh in (False, True):
@@ -121,6 +126,20 @@ class ClusterObjects:
                 return None
             raise
         return dict(created.to_dict())
+
+    def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None,
+               grace_seconds: int | None = None) -> bool:
+        """Deletes the object; False when it was not there."""
+        resource = self.resource(api_version, kind)
+        extra = {"grace_period_seconds": grace_seconds} if grace_seconds is not None else {}
+        try:
+            self._call("delete", describe({"kind": kind, "metadata": {"name": name, "namespace": namespace}}),
+                       lambda: self.dynamic.delete(resource, name=name, namespace=namespace, **extra))
+        except KubeError as e:
+            if e.status == 404:
+                return False
+            raise
+        return True
 
     def list_of(self, api_version: str, kind: str, namespace: str | None = None, label_selector: str = "",
              field_selector: str = "") -> list[Obj]:

@@ -21,6 +21,7 @@ class GeneratedSecret:
     name: str
     keys: tuple[str, ...]
     fixed: tuple[tuple[str, str], ...] = ()  # keys whose value is known, not random (a user name)
+    sizes: tuple[tuple[str, int], ...] = ()  # keys whose random value needs exactly this many characters
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,6 @@ class Component:
     checks: Callable[[PlatformConfig], list[HttpCheck]] = lambda config: []
     url: Callable[[PlatformConfig], str] = lambda config: ""
     depends_on: tuple[str, ...] = field(default=())
+    # A component installing a published manifest (MetalLB): its objects given the manifest's,
+    # which a loader downloads (pinned by sha256) or reads from its cache; `render` is the rest.
+    with_upstream: Callable[[PlatformConfig, list[Obj]], list[Obj]] | None = None

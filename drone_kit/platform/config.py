@@ -93,7 +93,8 @@ class ImagesSection:
     prometheus: str = "prom/prometheus:v2.54.1"
     node_exporter: str = "prom/node-exporter:v1.8.2"
     grafana: str = "grafana/grafana:11.3.1"
-    pull_check: str = "busybox:1.36.1"  # the tiny pod pre-flight runs on each node
+    metallb_controller: str = ""  # "" = the image MetalLB's manifest names (quay.io/metallb/…)
+    metallb_speaker: str = ""
     drone_kit: str = ""  # drone_kit's own images' repository prefix; "" = <registry>/drone-kit
 
 

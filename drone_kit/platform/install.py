@@ -16,7 +16,7 @@ from drone_kit.clients.cluster_objects import ClusterObjects, describe
 from drone_kit.clients.kube import KubeError
 from drone_kit.errors import DroneKitError
 from drone_kit.platform.component import Component, GeneratedSecret, HttpCheck, Workload
-from drone_kit.platform.objects import Obj
+from drone_kit.platform.objects import Obj, is_upstream
 from drone_kit.platform.phases import NAMESPACES, WEBHOOK_CHECKED, in_order, phase_of
 from drone_kit.platform.readiness import crd_established, job_failed, workload_state
 from drone_kit.platform.secrets_store import ensure_secret
@@ -47,6 +47,7 @@ class Outcome:
     applied: int = 0
     changed: list[str] = field(default_factory=list)  # objects whose resourceVersion moved
     secrets_created: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # for the summary: not worth stopping the run
 
 
 @dataclass
@@ -62,31 +63,37 @@ class Installer:
 
     def install(self, plan: list[Planned]) -> Outcome:
         for planned in plan:
-            name = planned.component.name
-            started = self.clock()
-            self.report(name, "applying", f"{len(planned.objects)} objects")
-            ordered = in_order(planned.objects)
-            for obj in [obj for obj in ordered if phase_of(obj) == NAMESPACES]:
-                self._apply(name, obj)
-            for spec in planned.secrets:  # before the pods that read them
-                if ensure_secret(self.cluster, spec) == "created":
-                    self.outcome.secrets_created.append(f"{spec.namespace}/{spec.name}")
-            for obj in [obj for obj in ordered if phase_of(obj) != NAMESPACES]:
-                self._apply(name, obj)
-            self.report(name, "waiting", "for readiness")
-            for workload in planned.workloads:
-                self._wait_workload(name, workload)
-            for check in planned.checks:
-                self._wait_http(name, check)
-            self.report(name, "ready", f"in {self.clock() - started:.0f}s")
+            self._install(planned)
         return self.outcome
 
-    def _apply(self, name: str, obj: Obj) -> None:
-        if phase_of(obj) == WEBHOOK_CHECKED:
+    def _install(self, planned: Planned) -> None:
+        """Namespaces, then the Secrets pods will read, then everything else; the workloads'
+        readiness; then objects a webhook checks (the webhook is one of those workloads); then
+        the component's own answers over HTTP."""
+        name, started = planned.component.name, self.clock()
+        self.report(name, "applying", f"{len(planned.objects)} objects")
+        ordered = in_order(planned.objects)
+        for obj in [obj for obj in ordered if phase_of(obj) == NAMESPACES]:
+            self._apply(name, obj)
+        for spec in planned.secrets:
+            if ensure_secret(self.cluster, spec) == "created":
+                self.outcome.secrets_created.append(f"{spec.namespace}/{spec.name}")
+        for obj in [obj for obj in ordered if phase_of(obj) not in (NAMESPACES, WEBHOOK_CHECKED)]:
+            self._apply(name, obj)
+        self.report(name, "waiting", "for readiness")
+        for workload in planned.workloads:
+            self._wait_workload(name, workload)
+        for obj in [obj for obj in ordered if phase_of(obj) == WEBHOOK_CHECKED]:
             self._wait_accepted(name, obj)
+            self._apply(name, obj)
+        for check in planned.checks:
+            self._wait_http(name, check)
+        self.report(name, "ready", f"in {self.clock() - started:.0f}s")
+
+    def _apply(self, name: str, obj: Obj) -> None:
         meta = obj["metadata"]
         before = self.cluster.get(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
-        after = self.cluster.apply(obj, force=self.force_conflicts)
+        after = self.cluster.apply(obj, force=self.force_conflicts and not is_upstream(obj))
         self.outcome.applied += 1
         version = (after.get("metadata") or {}).get("resourceVersion")
         if before is None or (before.get("metadata") or {}).get("resourceVersion") != version:

@@ -7,11 +7,16 @@ room for a workload that grows unbounded or hangs unnoticed.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
 Obj = dict[str, Any]
 PART_OF = "drone-kit-platform"
+# On objects of a published manifest applied as published (MetalLB's): their owners fill in
+# fields of them (certificates, caBundle), so they are never forced, replaced or pruned.
+UPSTREAM_ANNOTATION = "drone-kit/upstream"
 
 
 @dataclass(frozen=True)
@@ -118,3 +123,13 @@ def secret_env(env_name: str, secret: str, key: str) -> Obj:
 
 def env(name: str, value: str) -> Obj:
     return {"name": name, "value": value}
+
+
+def content_hash(data: Any) -> str:
+    """Pure: a short digest of `data` (any JSON-able value), for a pod annotation that rolls the
+    pod when, and only when, the configuration it reads at start changes."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def is_upstream(obj: Obj) -> bool:
+    return UPSTREAM_ANNOTATION in ((obj.get("metadata") or {}).get("annotations") or {})

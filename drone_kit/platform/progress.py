@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import IO
 
 from rich.console import Console
@@ -34,30 +35,38 @@ class PlainProgress:
         pass
 
 
+@dataclass
+class _Row:
+    state: str = "pending"
+    started: float | None = None
+    finished: float | None = None  # the elapsed time stops when the component is ready or failed
+    detail: str = ""
+
+
 class LiveProgress:
     """A table redrawn in place while the install runs; left on screen when it ends."""
 
     def __init__(self, components: list[str], console: Console, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self.rows = {name: ["pending", None, ""] for name in components}
+        self.rows = {name: _Row() for name in components}
         self.live = Live(self._table(), console=console, refresh_per_second=4, transient=False)
         self.live.start()
 
     def __call__(self, component: str, state: str, detail: str) -> None:
-        row = self.rows.setdefault(component, ["pending", None, ""])
-        if row[1] is None:
-            row[1] = self.clock()
-        row[0] = "applying" if state == "changed" else state
-        row[2] = detail
+        row = self.rows.setdefault(component, _Row())
+        now = self.clock()
+        row.started = now if row.started is None else row.started
+        row.state, row.detail = ("applying" if state == "changed" else state), detail
+        row.finished = now if state in ("ready", "failed") else None
         self.live.update(self._table())
 
     def _table(self) -> Table:
         table = Table(box=None, pad_edge=False)
         for column in ("component", "state", "elapsed", "last event"):
             table.add_column(column)
-        for name, (state, started, detail) in self.rows.items():
-            elapsed = "" if started is None else f"{self.clock() - started:.0f}s"
-            table.add_row(name, f"[{STATE_STYLES.get(str(state), '')}]{state}[/]", elapsed, str(detail))
+        for name, row in self.rows.items():
+            elapsed = "" if row.started is None else f"{(row.finished or self.clock()) - row.started:.0f}s"
+            table.add_row(name, f"[{STATE_STYLES.get(row.state, '')}]{row.state}[/]", elapsed, row.detail)
         return table
 
     def close(self) -> None:

@@ -18,10 +18,20 @@ from drone_kit.platform.objects import Obj, metadata
 TOKEN_BYTES = 32  # 256 bits: as strong as Gitea's and Drone's own generated secrets
 
 
+def random_value(spec: GeneratedSecret, key: str, token: Callable[[], str]) -> str:
+    """Pure given `token`: a random value for `key`, cut or lengthened to the size the key needs
+    (Drone's database secret is an AES key: exactly 32 characters)."""
+    size = dict(spec.sizes).get(key)
+    value = token()
+    while size and len(value) < size:
+        value += token()
+    return value[:size] if size else value
+
+
 def secret_object(spec: GeneratedSecret, token: Callable[[], str]) -> Obj:
     """Pure given `token`: the Secret to create, random values for every key not fixed."""
     values = dict(spec.fixed)
-    values.update({key: token() for key in spec.keys if key not in values})
+    values.update({key: random_value(spec, key, token) for key in spec.keys if key not in values})
     return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": metadata("secrets", spec.name, spec.namespace),
             "stringData": values}
@@ -45,8 +55,9 @@ def ensure_secret(cluster: ClusterObjects, spec: GeneratedSecret,
     if not lacking:
         return "kept"
     fixed = dict(spec.fixed)
+    values = {key: fixed.get(key) or random_value(spec, key, token) for key in lacking}
     patch = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": spec.name, "namespace": spec.namespace},
-             "data": {key: base64.b64encode((fixed.get(key) or token()).encode()).decode() for key in lacking}}
+             "data": {key: base64.b64encode(value.encode()).decode() for key, value in values.items()}}
     cluster.apply(patch, force=True)
     return "completed"
 

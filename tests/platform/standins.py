@@ -1,8 +1,8 @@
 """Images that take the place of the platform's upstream images on the suite's node, which cannot
-pull from an image hub. The registry and Prometheus are the real programs (Debian's binaries, which
-link only libc: the image holds the binary and the libc files `ldd` names, on the busybox base);
-Gitea, Drone, its runner, Grafana and node-exporter are stand-ins that answer their health paths on
-the ports the real ones use, so readiness is judged exactly as for the real thing.
+pull from an image hub. The registry is the real program (Debian's binary, which links only libc:
+the image holds the binary and the libc files `ldd` names, on the busybox base); the others are
+stand-ins that answer their health paths on the ports the real ones use, so readiness is judged
+exactly as for the real thing.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from tests.stack.registry import Registry
 
 # Where each stand-in's health answers live; every stand-in serves all of them.
 HEALTH_PATHS = ("api/healthz", "healthz", "api/health", "metrics", "-/ready", "-/healthy")
-STANDIN_PORTS = (80, 3000, 9100)
+# The ports each real program listens on. Debian's prometheus is built without Kubernetes service
+# discovery and refuses the platform's scrape configuration, so Prometheus is a stand-in too.
+STANDIN_PORTS = {"gitea": (3000,), "drone": (80,), "drone_runner": (3000,), "grafana": (3000,),
+                 "node_exporter": (9100,), "prometheus": (9090,)}
 STANDIN_ENTRYPOINT = """#!/bin/sh
 # Answers every platform health path on the ports Gitea, Drone, its runner, Grafana and
 # node-exporter listen on; ignores the arguments the real program would take.
@@ -31,6 +34,10 @@ GITEA_COMMAND = """#!/bin/sh
 echo "gitea $*"
 case "$*" in *"user list"*) echo "ID   Username Email IsActive IsAdmin";; esac
 exit 0
+"""
+# The rootful Gitea image's setup script, which writes app.ini from the environment.
+GITEA_SETUP = """#!/bin/sh
+echo "gitea setup: app.ini written"
 """
 REGISTRY_CONFIG = """version: 0.1
 storage:
@@ -72,29 +79,27 @@ def binary_image(engine, registry: Registry, base: str, binary: str, name: str, 
         return _build_and_push(engine, registry, context, name)
 
 
-def standin_image(engine, registry: Registry, base: str, name: str) -> str:
+def standin_image(engine, registry: Registry, base: str, name: str, ports: tuple[int, ...]) -> str:
     with tempfile.TemporaryDirectory(prefix="dk-standin-") as directory:
         context = Path(directory)
         (context / "standin").write_text(STANDIN_ENTRYPOINT.format(paths=" ".join(HEALTH_PATHS),
-                                                                    ports=" ".join(map(str, STANDIN_PORTS))))
+                                                                    ports=" ".join(map(str, ports))))
         (context / "gitea").write_text(GITEA_COMMAND)
+        (context / "setup").write_text(GITEA_SETUP)
         (context / "Dockerfile").write_text(
-            f"FROM {base}\nCOPY standin /standin\nCOPY gitea /usr/local/bin/gitea\n"
-            f"RUN chmod 755 /standin /usr/local/bin/gitea\nENV STANDIN_FOR={name.split('/')[-1]}\n"
-            'ENTRYPOINT ["/standin"]\n')
+            f"FROM {base}\nCOPY standin /standin\nCOPY gitea /usr/local/bin/gitea\nCOPY setup /etc/s6/gitea/setup\n"
+            "RUN chmod 755 /standin /usr/local/bin/gitea /etc/s6/gitea/setup && mkdir -p /tmp && chmod 1777 /tmp\n"
+            f"ENV STANDIN_FOR={name.split('/')[-1]}\nENTRYPOINT [\"/standin\"]\n")
         return _build_and_push(engine, registry, context, name)
 
 
 def platform_images(engine, registry: Registry, base: str, tag: str = "v1") -> dict[str, str]:
     """platform.yaml's `images` section pointing every component at an image the node can pull."""
-    standin = standin_image(engine, registry, base, f"standins/upstream:{tag}")
-    return {
+    images = {component: standin_image(engine, registry, base, f"standins/{component}:{tag}", ports)
+              for component, ports in STANDIN_PORTS.items()}
+    return {**images,
         "registry": binary_image(engine, registry, base, shutil.which("docker-registry") or "docker-registry",
                                  f"standins/registry:{tag}", ["/usr/bin/docker-registry", "serve",
                                                                "/etc/docker/registry/config.yml"],
                                  {"/etc/docker/registry/config.yml": REGISTRY_CONFIG}),
-        "prometheus": binary_image(engine, registry, base, shutil.which("prometheus") or "prometheus",
-                                   f"standins/prometheus:{tag}", ["/usr/bin/prometheus"]),
-        "gitea": standin, "drone": standin, "drone_runner": standin, "grafana": standin,
-        "node_exporter": standin, "pull_check": standin,
     }

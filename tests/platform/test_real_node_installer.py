@@ -51,7 +51,7 @@ def test_first_run_waits_for_real_readiness_and_a_second_run_changes_nothing(clu
     namespace = f"dk-install-{uuid.uuid4().hex[:6]}"
     first, reports = installer(cluster)
     outcome = first.install([web_component(namespace, base_image, SERVE)])
-    assert ("web", "ready") == reports[-1][:2]
+    assert reports[-1][:2] == ("web", "ready")
     assert outcome.secrets_created == [f"{namespace}/web-secret"]
     assert len(outcome.changed) == 4
     token = read_value(cluster, namespace, "web-secret", "token")
