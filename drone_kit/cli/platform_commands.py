@@ -87,8 +87,8 @@ def bootstrap_command(ctx: click.Context, config_path: Path | None, kubeconfig: 
         result = "written: now restart k3s (or k3s-agent)" if changed else "already right"
         click.echo(f"{registries_file.REGISTRIES_PATH}: {result}")
         return
-    plan = rendered(config, only, offline=dry_run)
     if dry_run:
+        plan = rendered(config, only, offline=True)
         click.echo(yaml_stream(plan), nl=False)
         for url in uncached_manifests(config, [planned.component for planned in plan]):
             click.echo(f"--dry-run: not shown: the objects of {url}, not downloaded yet", err=True)
@@ -97,6 +97,7 @@ def bootstrap_command(ctx: click.Context, config_path: Path | None, kubeconfig: 
         return
     cluster = connect(kubeconfig)
     checks = preflight(cluster, config, kubeconfig or "")
+    plan = rendered(config, only)
     if any(finding.check == "api" and finding.status == OK for finding in checks):
         checks.append(compatibility(cluster.server_version(), [obj for p in plan for obj in p.objects]))
     warnings = [finding for finding in problems(checks) if finding.status != FAILED]

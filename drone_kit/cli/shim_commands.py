@@ -48,7 +48,7 @@ def shim() -> None:
 
 @shim.command()
 @_option("listen", default="0.0.0.0:8080", show_default=True, help="Address and port to serve on.")
-@_option("drone_url", required=True, help="Drone's internal URL, e.g. http://drone-server.drone.svc.")
+@_option("drone_url", required=True, help="Drone's internal URL, e.g. http://drone.drone.svc.")
 @_option("hook_secret", required=True, help="Drone's DRONE_FEATURE_SERVER_PROXY_SECRET: what Gitea signs hooks with.")
 @_option("drone_token", default="", help="A Drone admin token (repository sync, crash recovery).")
 @_option("webhook_secret", default="", help="Drone's DRONE_WEBHOOK_SECRET, for /drone/events.")

@@ -51,5 +51,5 @@ def plan(config: PlatformConfig, components: list[Component], upstream: Upstream
         objects = (component.with_upstream(config, published) if component.with_upstream and published
                    else component.render(config))
         planned.append(Planned(component, objects, component.secrets(config), component.workloads(config),
-                               component.checks(config)))
+                               component.checks(config), component.log_checks(config)))
     return planned

@@ -44,6 +44,16 @@ class HttpCheck:
 
 
 @dataclass(frozen=True)
+class LogCheck:
+    """Ready when a pod of the workload has printed `text`: for a program whose health endpoint
+    answers before it has done what matters (the Drone runner, before it reaches the server)."""
+
+    namespace: str
+    workload: str  # a Deployment's name; its pods are found by its selector
+    text: str
+
+
+@dataclass(frozen=True)
 class Component:
     name: str
     summary: str  # one line for `status` and `render --footprint`
@@ -51,6 +61,7 @@ class Component:
     secrets: Callable[[PlatformConfig], list[GeneratedSecret]] = lambda config: []
     workloads: Callable[[PlatformConfig], list[Workload]] = lambda config: []
     checks: Callable[[PlatformConfig], list[HttpCheck]] = lambda config: []
+    log_checks: Callable[[PlatformConfig], list[LogCheck]] = lambda config: []
     url: Callable[[PlatformConfig], str] = lambda config: ""
     depends_on: tuple[str, ...] = field(default=())
     # A component installing a published manifest (MetalLB): its objects given the manifest's,

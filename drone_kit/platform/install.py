@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from drone_kit.clients.cluster_objects import ClusterObjects, describe
 from drone_kit.clients.kube import KubeError
 from drone_kit.errors import DroneKitError
-from drone_kit.platform.component import Component, GeneratedSecret, HttpCheck, Workload
+from drone_kit.platform.apply_defaults import with_defaulted_keys
+from drone_kit.platform.component import Component, GeneratedSecret, HttpCheck, LogCheck, Workload
 from drone_kit.platform.objects import Obj, is_upstream
 from drone_kit.platform.phases import NAMESPACES, WEBHOOK_CHECKED, in_order, phase_of
-from drone_kit.platform.readiness import crd_established, job_failed, workload_state
+from drone_kit.platform.readiness import crd_established, job_failed, pod_selector, workload_state
 from drone_kit.platform.secrets_store import ensure_secret
 from drone_kit.platform.stuck import why_not_ready
 from drone_kit.platform.webhooks import webhook_not_ready
@@ -40,6 +41,7 @@ class Planned:
     secrets: list[GeneratedSecret]
     workloads: list[Workload]
     checks: list[HttpCheck]
+    log_checks: list[LogCheck] = field(default_factory=list)
 
 
 @dataclass
@@ -88,12 +90,14 @@ class Installer:
             self._apply(name, obj)
         for check in planned.checks:
             self._wait_http(name, check)
+        for log_check in planned.log_checks:
+            self._wait_log(name, log_check)
         self.report(name, "ready", f"in {self.clock() - started:.0f}s")
 
     def _apply(self, name: str, obj: Obj) -> None:
         meta = obj["metadata"]
         before = self.cluster.get(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
-        after = self.cluster.apply(obj, force=self.force_conflicts and not is_upstream(obj))
+        after = self.cluster.apply(with_defaulted_keys(obj), force=self.force_conflicts and not is_upstream(obj))
         self.outcome.applied += 1
         version = (after.get("metadata") or {}).get("resourceVersion")
         if before is None or (before.get("metadata") or {}).get("resourceVersion") != version:
@@ -111,7 +115,7 @@ class Installer:
         def accepted() -> bool:
             nonlocal last_error
             try:
-                self.cluster.apply(obj, dry_run=True, force=self.force_conflicts, attempts=1)
+                self.cluster.apply(with_defaulted_keys(obj), dry_run=True, force=self.force_conflicts, attempts=1)
                 return True
             except KubeError as e:
                 if not webhook_not_ready(e.status, e.message):
@@ -121,7 +125,7 @@ class Installer:
                 return False
 
         self._until(name, f"the webhook to accept {describe(obj)}", self.webhook_timeout, accepted,
-                    lambda: [f"the webhook's last answer: {last_error}"])
+                    lambda: [f"the webhook's last answer: {last_error}"], setting="metallb.webhook_timeout")
 
     def _wait_workload(self, name: str, workload: Workload) -> None:
         api_version = "batch/v1" if workload.kind == "Job" else "apps/v1"
@@ -151,17 +155,31 @@ class Installer:
         self._until(name, f"{check.service}.{check.namespace} {check.path} to answer {check.status}", self.timeout,
                     answers, lambda: [f"last answer: {answer[0] or 'none'} {answer[1][:200].strip()}"])
 
+    def _wait_log(self, name: str, check: LogCheck) -> None:
+        tails: list[str] = []
+
+        def printed() -> bool:
+            nonlocal tails
+            workload = self.cluster.get("apps/v1", "Deployment", check.workload, check.namespace) or {}
+            pods = self.cluster.list_of("v1", "Pod", check.namespace, label_selector=pod_selector(workload))
+            tails = [self.cluster.pod_log(check.namespace, pod["metadata"]["name"], container["name"], tail=200)
+                     for pod in pods for container in pod["spec"]["containers"]]
+            return any(check.text in tail for tail in tails)
+
+        self._until(name, f"{check.workload} to log \"{check.text}\"", self.timeout, printed,
+                    lambda: [f"its last lines: {line}" for tail in tails for line in tail.splitlines()[-5:]])
+
     def _until(self, name: str, what: str, timeout: float, done: Callable[[], bool],
-               reasons: Callable[[], list[str]]) -> None:
+               reasons: Callable[[], list[str]], setting: str = "timeouts.ready") -> None:
         deadline = self.clock() + timeout
         while not done():
             if self.clock() >= deadline:
                 self.report(name, "failed", f"timed out waiting for {what}")
                 raise NotReady(f"{name}: timed out after {timeout:.0f}s waiting for {what}", details=reasons(),
-                               hint=_hint(name))
+                               hint=_hint(name, setting))
             self.sleep(POLL)
 
 
-def _hint(name: str) -> str:
+def _hint(name: str, setting: str = "timeouts.ready") -> str:
     return (f"fix what the lines above show, then run `drone_kit bootstrap` again (`--only {name}` to "
-            "retry just this part; timeouts.ready in platform.yaml for slow nodes)")
+            f"retry just this part; {setting} in platform.yaml for slow nodes)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from drone_kit.clients.cluster_objects import ClusterObjects, UnknownKind, describe
 from drone_kit.clients.kube import KubeError
+from drone_kit.platform.apply_defaults import with_defaulted_keys
 from drone_kit.platform.changes import Change, change_of
 from drone_kit.platform.install import Planned
 from drone_kit.platform.phases import in_order
@@ -24,7 +25,7 @@ def preview(cluster: ClusterObjects, plan: list[Planned]) -> list[Change]:
                 changes.append(Change("create", describe(obj)))
                 continue
             try:
-                dry_run = cluster.apply(obj, dry_run=True)
+                dry_run = cluster.apply(with_defaulted_keys(obj), dry_run=True)
             except KubeError as e:  # a hand edit (409), a webhook not serving yet: the apply would stop here
                 changes.append(Change("update", describe(obj), (f"the dry run was refused: {e.message}",)))
                 continue

@@ -1,7 +1,6 @@
 """What the platform tests on the suite's real node share: the cluster adapter, images the node can
-pull in place of upstream ones, a platform.yaml pointing at them, and volumes for the claims the
-components make (the node has no storage provisioner, so the test binds each claim to a hostPath
-volume made for it, as k3s's local-path provisioner would)."""
+pull in place of upstream ones, and a StorageClass and a folder for the volumes the components
+claim (the node has no storage provisioner: see platform_stack.provide_volumes)."""
 
 from __future__ import annotations
 
@@ -10,11 +9,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from kubernetes import client as k8s
 
 from drone_kit.clients.cluster_objects import ClusterObjects
 from drone_kit.clients.kubeconfig import api_client
-from drone_kit.platform.objects import Obj
 from tests.platform.standins import platform_images
 
 STORAGE_CLASS = "dk-test-local"
@@ -43,22 +40,3 @@ def storage_class(platform_cluster) -> str:
                             "metadata": {"name": STORAGE_CLASS}, "provisioner": "kubernetes.io/no-provisioner",
                             "volumeBindingMode": "WaitForFirstConsumer"})
     return STORAGE_CLASS
-
-
-def provide_volumes(cluster: ClusterObjects, root: Path, objects: list[Obj]) -> None:
-    """A hostPath PersistentVolume pre-bound to each claim among `objects` (once per claim)."""
-    core = k8s.CoreV1Api(cluster.api_client)
-    for claim in [obj for obj in objects if obj["kind"] == "PersistentVolumeClaim"]:
-        namespace, name = claim["metadata"]["namespace"], claim["metadata"]["name"]
-        directory = root / namespace / name
-        directory.mkdir(parents=True, exist_ok=True)
-        directory.chmod(0o777)  # the images run as different users
-        volume = f"dk-{namespace}-{name}"
-        if cluster.get("v1", "PersistentVolume", volume) is not None:
-            continue
-        core.create_persistent_volume({
-            "metadata": {"name": volume},
-            "spec": {"capacity": claim["spec"]["resources"]["requests"], "accessModes": ["ReadWriteOnce"],
-                     "storageClassName": claim["spec"]["storageClassName"],
-                     "persistentVolumeReclaimPolicy": "Retain", "hostPath": {"path": str(directory)},
-                     "claimRef": {"namespace": namespace, "name": name}}})

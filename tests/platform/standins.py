@@ -24,6 +24,8 @@ STANDIN_ENTRYPOINT = """#!/bin/sh
 # Answers every platform health path on the ports Gitea, Drone, its runner, Grafana and
 # node-exporter listen on; ignores the arguments the real program would take.
 echo "stand-in for $STANDIN_FOR started with: $*"
+# what drone-runner-kube logs once Drone's server answers its ping
+[ "$STANDIN_FOR" = drone_runner ] && echo "level=info msg=\"successfully pinged the remote server\""
 mkdir -p /tmp/www
 for path in {paths}; do mkdir -p "/tmp/www/$(dirname "$path")"; echo ok > "/tmp/www/$path"; done
 for port in {ports}; do httpd -p "$port" -h /tmp/www; done
@@ -89,7 +91,7 @@ def standin_image(engine, registry: Registry, base: str, name: str, ports: tuple
         (context / "Dockerfile").write_text(
             f"FROM {base}\nCOPY standin /standin\nCOPY gitea /usr/local/bin/gitea\nCOPY setup /etc/s6/gitea/setup\n"
             "RUN chmod 755 /standin /usr/local/bin/gitea /etc/s6/gitea/setup && mkdir -p /tmp && chmod 1777 /tmp\n"
-            f"ENV STANDIN_FOR={name.split('/')[-1]}\nENTRYPOINT [\"/standin\"]\n")
+            f"ENV STANDIN_FOR={name.split('/')[-1].split(':')[0]}\nENTRYPOINT [\"/standin\"]\n")
         return _build_and_push(engine, registry, context, name)
 
 

@@ -44,3 +44,17 @@ def test_the_plan_reads_as_a_table_with_a_summary():
                           Change("unchanged", "Service a/web")])
     assert lines == ["+ create    Namespace gitea", "~ update    Deployment a/web", "      spec.replicas",
                      "= unchanged Service a/web", "1 to create, 1 to update, 1 unchanged"]
+
+
+def test_ports_get_the_protocol_the_server_would_default_and_nothing_else_changes():
+    from drone_kit.platform.apply_defaults import with_defaulted_keys
+    service = {"kind": "Service", "spec": {"ports": [{"port": 443, "targetPort": 9443},
+                                                     {"port": 53, "protocol": "UDP"}]}}
+    deployment = {"kind": "Deployment", "spec": {"template": {"spec": {"containers": [
+        {"name": "c", "ports": [{"containerPort": 9120}]}, {"name": "d"}]}}}}
+    assert with_defaulted_keys(service)["spec"]["ports"] == [{"port": 443, "targetPort": 9443, "protocol": "TCP"},
+                                                             {"port": 53, "protocol": "UDP"}]
+    assert with_defaulted_keys(deployment)["spec"]["template"]["spec"]["containers"][0]["ports"] == [
+        {"containerPort": 9120, "protocol": "TCP"}]
+    assert "protocol" not in service["spec"]["ports"][0]  # a copy: the rendered object stays as rendered
+    assert with_defaulted_keys({"kind": "ConfigMap", "data": {}}) == {"kind": "ConfigMap", "data": {}}

@@ -12,94 +12,23 @@ SIGKILLed half-way; a run that converges; a second run that changes nothing.
 from __future__ import annotations
 
 import base64
-import contextlib
-import hashlib
-import http.server
-import os
 import signal
-import socket
 import subprocess
-import sys
-import threading
 import time
-from dataclasses import dataclass
-from functools import partial
-from pathlib import Path
 
 import pytest
 import yaml
 from kubernetes import client as k8s
 
-from drone_kit import __version__
 from drone_kit.platform import catalog
 from drone_kit.platform.config import PlatformConfig
 from drone_kit.platform.config_file import load_config
 from drone_kit.platform.upstream_manifest import parse_manifest
 from tests.paths import METALLB_MANIFEST
-from tests.platform.conftest import provide_volumes
-from tests.platform.metallb_standin import CertificateInjector, metallb_images, without_cel_rules
-from tests.stack.project_images import import_base, project_image
-from tests.stack.registry import running_registry
-from tests.stack.require import require_binary
+from tests.platform.metallb_standin import CertificateInjector
+from tests.platform.platform_stack import DRONE_KIT, prepared_platform
 
 FIXTURE = METALLB_MANIFEST
-DRONE_KIT = [sys.executable, "-m", "drone_kit"]
-
-
-def free_node_port() -> int:
-    """A free loopback port in Kubernetes' NodePort range (30000-32767)."""
-    for port in range(30500, 32767):
-        with socket.socket() as sock, contextlib.suppress(OSError):
-            sock.bind(("127.0.0.1", port))
-            return port
-    raise RuntimeError("no free port in the NodePort range")
-
-
-@contextlib.contextmanager
-def serving(directory: Path):
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@dataclass
-class Platform:
-    config: Path
-    kubeconfig: Path
-    env: dict[str, str]
-    runs: list[subprocess.CompletedProcess]  # the module's runs so far, in order
-    manifest: str  # MetalLB's, as served to bootstrap
-    manifest_server: str
-
-    def run(self, *args: str, config: Path | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
-        return subprocess.run([*DRONE_KIT, *args, "--config", str(config or self.config), "--kubeconfig",
-                               str(self.kubeconfig)], env=self.env, capture_output=True, text=True, timeout=timeout)
-
-
-def platform_yaml(pool_host: str, node_port: int, images: dict[str, str], manifest_url: str, storage_class: str,
-                  sha256: str, **timeouts: float) -> str:
-    return yaml.safe_dump({
-        "server": {"address": "127.0.0.1", "node": "localhost", "storage_class": storage_class},
-        "metallb": {"pool": f"{pool_host}.200-{pool_host}.210", "manifest_url": manifest_url, "manifest_sha256": sha256,
-                    "webhook_timeout": timeouts.get("webhook", 180)},
-        "registry": {"node_port": node_port},
-        "gitea": {"ip": f"{pool_host}.201"}, "drone": {"ip": f"{pool_host}.202"},
-        "monitoring": {"grafana_ip": f"{pool_host}.203"},
-        "images": images, "timeouts": {"ready": timeouts.get("ready", 300)},
-    })
-
-
-def push_shim(engine, registry_host: str) -> None:
-    """The shim's real image where bootstrap looks for it: <registry>/drone-kit/shim:<version>."""
-    target = f"{registry_host}/drone-kit/shim"
-    engine.client.images.get(project_image(engine, "shim")).tag(target, __version__)
-    for line in engine.client.api.push(target, __version__, stream=True, decode=True):
-        assert "error" not in line, line
 
 
 @pytest.fixture(scope="module")
@@ -107,27 +36,19 @@ def platform(tmp_path_factory, kube_node, engine, registry, base_image, standin_
              storage_class, volume_root):
     if not FIXTURE.is_file():
         pytest.skip(f"MetalLB's reference manifest is not here ({FIXTURE}); see its README")
-    work = tmp_path_factory.mktemp("platform")
-    (work / "manifests").mkdir()
-    (work / "manifests" / "metallb-native.yaml").write_bytes(FIXTURE.read_bytes())
-    manifest_for_node = yaml.safe_dump_all(without_cel_rules(parse_manifest(FIXTURE.read_text())))
-    (work / "manifests" / "metallb-for-1.20.yaml").write_text(manifest_for_node)
-    kubeconfig = work / "kubeconfig"
-    kubeconfig.write_text(kube_node.kubeconfig())
-    controller, speaker = metallb_images(engine.client, registry, import_base(engine))
-    images = {**standin_images, "metallb_controller": controller, "metallb_speaker": speaker}
-    port = free_node_port()
-    env = {**os.environ, "CI": "true", "XDG_CACHE_HOME": str(work / "cache"), "KUBECONFIG": "/nonexistent"}
-    with serving(work / "manifests") as url, running_registry(require_binary("docker-registry", "docker-registry"),
-                                                               port=port) as node_registry:
-        push_shim(engine, node_registry.host)
-        text = platform_yaml("10.254.0", port, images, f"{url}/metallb-for-1.20.yaml", storage_class,
-                             sha256=hashlib.sha256(manifest_for_node.encode()).hexdigest())
-        (work / "platform.yaml").write_text(text)
-        config = load_config(text)
-        plan = catalog.plan(config, list(catalog.COMPONENTS), lambda c, component: parse_manifest(manifest_for_node))
-        provide_volumes(platform_cluster, volume_root, [obj for p in plan for obj in p.objects])
-        yield Platform(work / "platform.yaml", kubeconfig, env, [], manifest_for_node, url)
+    with prepared_platform(tmp_path_factory.mktemp("platform"), kube_node, engine, registry, standin_images,
+                           platform_cluster, storage_class, volume_root) as platform:
+        yield platform
+
+
+def crash_of(node) -> str:
+    """The first lines of a control-plane program's crash, if one crashed."""
+    found = []
+    for name, path in node.logs.items():
+        lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+        starts = [i for i, line in enumerate(lines) if line.startswith(("panic:", "fatal error:", "F1", "E1"))]
+        found += [f"--- {name}:", *(line for i in starts[-8:] for line in lines[i:i + 12])]
+    return "\n".join(found)
 
 
 def test_an_api_server_too_old_for_metallb_is_refused_before_anything(platform, tmp_path, platform_cluster):
@@ -150,9 +71,9 @@ def test_metallb_whose_webhook_does_not_serve_yet_is_waited_for_then_reported(pl
     with CertificateInjector(platform_cluster.api_client, certificate=False):
         result = platform.run("bootstrap", "--only", "metallb", config=config)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "metallb: waiting for the admission webhook to serve" in result.stderr
-    assert "timed out after 20s waiting for the webhook to accept IPAddressPool metallb-system/homelab-pool" in (
+    assert "metallb: failed timed out waiting for the webhook to accept IPAddressPool metallb-system/homelab-pool" in (
         result.stderr)
+    assert "timed out after 20s waiting for the webhook" in result.stderr and "metallb.webhook_timeout" in result.stderr
     # the API server's own words about the webhook, not a guess
     assert "the webhook's last answer: " in result.stderr and "failed calling webhook" in result.stderr
     assert "Traceback" not in result.stderr
@@ -161,7 +82,7 @@ def test_metallb_whose_webhook_does_not_serve_yet_is_waited_for_then_reported(pl
     assert pools["items"] == []  # nothing the webhook has not accepted
 
 
-def test_a_run_killed_half_way_converges_on_the_next(platform, platform_cluster):
+def test_a_run_killed_half_way_converges_on_the_next(platform, platform_cluster, kube_node):
     with CertificateInjector(platform_cluster.api_client):
         process = subprocess.Popen([*DRONE_KIT, "bootstrap", "--config", str(platform.config), "--kubeconfig",
                                     str(platform.kubeconfig)], env=platform.env, stderr=subprocess.PIPE, text=True)
@@ -172,11 +93,11 @@ def test_a_run_killed_half_way_converges_on_the_next(platform, platform_cluster)
                 process.send_signal(signal.SIGKILL)
                 break
         process.wait(30)
-        assert process.returncode == -signal.SIGKILL
+        assert process.returncode == -signal.SIGKILL, "".join(seen) + crash_of(kube_node)
         assert any(line.startswith("registry: ready") for line in seen), "".join(seen)
         result = platform.run("bootstrap")
     platform.runs.append(result)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr + crash_of(kube_node)
     names = [component.name for component in catalog.COMPONENTS]
     ready = [line.split(":")[0] for line in result.stderr.splitlines() if ": ready " in line]
     assert ready == names  # each one after the one before it, each one really ready
@@ -209,6 +130,7 @@ def test_a_second_run_changes_nothing_and_keeps_every_secret(platform, platform_
     started = time.monotonic()
     result = platform.run("bootstrap")
     elapsed = time.monotonic() - started
+    platform.runs.append(result)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"bootstrap: 0 of {len(before)} objects changed; 0 secrets generated" in result.stdout
     assert live_versions(platform_cluster, plan) == before
@@ -241,3 +163,32 @@ def test_a_component_that_never_becomes_ready_stops_the_run_with_its_events(plat
     finally:
         restored = platform.run("bootstrap", "--only", "grafana")
         assert restored.returncode == 0, restored.stderr
+
+
+def test_diff_shows_what_would_change_field_by_field_and_applies_nothing(platform, platform_cluster, tmp_path):
+    assert platform.runs, "needs the converged platform"
+    changed = tmp_path / "platform.yaml"
+    document = yaml.safe_load(platform.config.read_text())
+    document.setdefault("monitoring", {})["prometheus_retention"] = "3d"
+    changed.write_text(yaml.safe_dump(document))
+    before = platform_cluster.get("apps/v1", "Deployment", "prometheus", "monitoring")["metadata"]["resourceVersion"]
+    result = platform.run("bootstrap", "--diff", config=changed)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    update = lines.index("~ update    Deployment monitoring/prometheus")
+    assert lines[update + 1].strip().startswith("spec.template.spec.containers[0].args")
+    assert "= unchanged Deployment gitea/gitea" in lines
+    assert lines[-1].startswith("0 to create, 1 to update, ")
+    after = platform_cluster.get("apps/v1", "Deployment", "prometheus", "monitoring")["metadata"]["resourceVersion"]
+    assert after == before
+
+
+def test_no_generated_secret_is_ever_printed(platform, platform_cluster):
+    assert platform.runs, "needs the converged platform"
+    values = [base64.b64decode(value).decode() for data in secret_values(platform_cluster).values()
+              for value in (data or {}).values()]
+    values = [value for value in values if len(value) >= 16]  # random ones, not user names
+    assert len(values) >= 8
+    printed = "".join(run.stdout + run.stderr for run in platform.runs)
+    printed += platform.run("status").stdout + platform.run("bootstrap", "--dry-run").stdout
+    assert not [value for value in values if value in printed]

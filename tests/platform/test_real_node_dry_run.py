@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from drone_kit.platform import catalog
+from drone_kit.platform.apply_defaults import with_defaulted_keys
 from drone_kit.platform.config import PlatformConfig
 from drone_kit.platform.phases import in_order
 from drone_kit.platform.readiness import crd_established
@@ -31,7 +32,7 @@ def test_every_rendered_object_is_accepted_by_the_api_server(platform_cluster):
                                        or {}):
                         break
             continue
-        answer = platform_cluster.apply(obj, dry_run=True)
+        answer = platform_cluster.apply(with_defaulted_keys(obj), dry_run=True)
         assert answer["kind"] == obj["kind"] and answer["metadata"]["name"] == obj["metadata"]["name"]
         accepted.append(obj["kind"])
     assert {"Deployment", "DaemonSet", "Service", "PersistentVolumeClaim", "ClusterRole", "Role", "ConfigMap",

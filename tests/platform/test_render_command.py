@@ -118,3 +118,33 @@ def test_an_unknown_component_is_named_with_the_closest_one(tmp_path, monkeypatc
     result = CliRunner().invoke(cli, ["bootstrap", "--dry-run", "--only", "grafna"])
     assert result.exit_code == 2
     assert "--only grafna: no such component (did you mean grafana?)" in result.stderr
+
+
+def test_every_rendered_image_is_published_for_amd64_and_arm64(manifest):
+    """A Raspberry Pi cluster mixes arm64 and amd64 nodes: an image built for one fails on the
+    other with `exec format error` (drone_kit's own images are pushed multi-arch by images push)."""
+    from drone_kit.platform.image_platforms import missing_platforms
+    config = PlatformConfig()
+    own = config.drone_kit_image("", "").rsplit("/", 1)[0]
+    for component, _, container in containers(full_plan(manifest, config)):
+        if container["image"].startswith(own + "/"):
+            continue
+        assert missing_platforms(container["image"]) == [], f"{component}: {container['image']}"
+
+
+def test_with_no_cluster_at_all_bootstrap_says_how_to_get_k3s(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.kube/config
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    result = CliRunner().invoke(cli, ["bootstrap"])
+    assert result.exit_code == 1
+    assert "--disable servicelb" in result.stderr and "/etc/rancher/k3s/config.yaml" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_joining_an_agent_names_the_server_the_token_and_the_registries_yaml():
+    from drone_kit.platform.guide import join_agent_lines
+    lines = "\n".join(join_agent_lines(PlatformConfig()))
+    assert "K3S_URL=https://192.168.1.70:6443" in lines
+    assert "/var/lib/rancher/k3s/server/node-token" in lines
+    assert '"http://192.168.1.70:30500"' in lines and "/etc/rancher/k3s/registries.yaml" in lines

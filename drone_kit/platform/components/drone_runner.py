@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 
 from drone_kit import __version__
-from drone_kit.platform.component import Component, Workload
+from drone_kit.platform.component import Component, LogCheck, Workload
 from drone_kit.platform.components import drone_server
 from drone_kit.platform.config import DRONE_NAMESPACE, PlatformConfig
 from drone_kit.platform.objects import (
@@ -89,5 +89,8 @@ COMPONENT = Component(
     summary="the Drone Kubernetes runner: pipelines as pods in the build namespace",
     render=render,
     workloads=lambda config: [Workload("Deployment", DRONE_NAMESPACE, NAME)],
+    # Its /healthz answers 200 whatever the server says; this line means the RPC secret and
+    # DRONE_RPC_HOST are right (drone-runner-kube logs it once the server answers its ping).
+    log_checks=lambda config: [LogCheck(DRONE_NAMESPACE, NAME, "successfully pinged the remote server")],
     depends_on=(drone_server.COMPONENT_NAME,),  # its namespace, its RPC secret, the server it polls
 )
