@@ -112,6 +112,22 @@ def provide_volumes(cluster: ClusterObjects, root: Path, objects: list[Obj]) -> 
                      "claimRef": {"namespace": namespace, "name": name}}})
 
 
+def remove_platform(cluster: ClusterObjects, objects: list[Obj]) -> None:
+    """Everything bootstrap installed, so the tests after it have the node to themselves:
+    cluster-scoped objects one by one (the webhook configuration first), namespaces with all
+    they hold, then the volumes."""
+    core = k8s.CoreV1Api(cluster.api_client)
+    for obj in sorted(objects, key=lambda o: o["kind"] != "ValidatingWebhookConfiguration"):
+        if not obj["metadata"].get("namespace") and obj["kind"] != "Namespace":
+            cluster.delete(obj["apiVersion"], obj["kind"], obj["metadata"]["name"])
+    for obj in objects:
+        if obj["kind"] == "Namespace":
+            cluster.delete("v1", "Namespace", obj["metadata"]["name"])
+    for volume in core.list_persistent_volume().items:
+        if volume.metadata.name.startswith("dk-"):
+            core.delete_persistent_volume(volume.metadata.name)
+
+
 @contextlib.contextmanager
 def prepared_platform(work: Path, node, engine, registry, standin_images: dict[str, str], cluster: ClusterObjects,
                       storage_class: str, volume_root: Path) -> Iterator[Platform]:
@@ -133,7 +149,11 @@ def prepared_platform(work: Path, node, engine, registry, standin_images: dict[s
         (work / "platform.yaml").write_text(text)
         config = load_config(text)
         plan = catalog.plan(config, list(catalog.COMPONENTS), lambda c, component: parse_manifest(manifest_for_node))
-        provide_volumes(cluster, volume_root, [obj for p in plan for obj in p.objects])
-        yield Platform(work / "platform.yaml", kubeconfig, env, manifest_for_node, url)
+        objects = [obj for p in plan for obj in p.objects]
+        provide_volumes(cluster, volume_root, objects)
+        try:
+            yield Platform(work / "platform.yaml", kubeconfig, env, manifest_for_node, url)
+        finally:
+            remove_platform(cluster, objects)
 
 

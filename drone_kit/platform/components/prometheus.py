@@ -164,8 +164,9 @@ def node_exporter(config: PlatformConfig) -> Obj:
         readiness=http_probe("/metrics", NODE_EXPORTER_PORT, period=30),
         args=["--path.procfs=/host/proc", "--path.sysfs=/host/sys", "--path.rootfs=/host/root",
               f"--web.listen-address=:{NODE_EXPORTER_PORT}"],
-        volumeMounts=[{"name": name, "mountPath": f"/host/{name}", "readOnly": True,
-                       **({"mountPropagation": "HostToContainer"} if name == "root" else {})} for name in host])
+        # No mountPropagation: HostToContainer: it needs / to be a shared mount, which not every host
+        # has (the container then never starts); a disk mounted later is seen after a restart.
+        volumeMounts=[{"name": name, "mountPath": f"/host/{name}", "readOnly": True} for name in host])
     # The host's network and processes are what it measures; every node, the tainted server too.
     pod = {"hostNetwork": True, "hostPID": True, "automountServiceAccountToken": False,
            "securityContext": {"runAsUser": NOBODY, "runAsGroup": NOBODY, "runAsNonRoot": True},
