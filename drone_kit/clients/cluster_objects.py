@@ -144,9 +144,14 @@ class ClusterObjects:
     def list_of(self, api_version: str, kind: str, namespace: str | None = None, label_selector: str = "",
              field_selector: str = "") -> list[Obj]:
         resource = self.resource(api_version, kind)
-        listed = self._call("list", f"{kind} in {namespace or 'all namespaces'}", lambda: self.dynamic.get(
-            resource, namespace=namespace, label_selector=label_selector or None,
-            field_selector=field_selector or None))
+        try:
+            listed = self._call("list", f"{kind} in {namespace or 'all namespaces'}", lambda: self.dynamic.get(
+                resource, namespace=namespace, label_selector=label_selector or None,
+                field_selector=field_selector or None))
+        except KubeError as e:
+            if e.status == 404:  # its CRD removed since discovery was cached: none of it exists
+                return []
+            raise
         return [dict(item) for item in listed.to_dict().get("items") or []]
 
     def proxy_get(self, namespace: str, service: str, port: int | str, path: str,

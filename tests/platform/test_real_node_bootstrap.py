@@ -93,6 +93,7 @@ def test_a_run_killed_half_way_converges_on_the_next(platform, platform_cluster,
                 process.send_signal(signal.SIGKILL)
                 break
         process.wait(30)
+        process.stderr.close()  # type: ignore[union-attr]
         assert process.returncode == -signal.SIGKILL, "".join(seen) + crash_of(kube_node)
         assert any(line.startswith("registry: ready") for line in seen), "".join(seen)
         result = platform.run("bootstrap")
