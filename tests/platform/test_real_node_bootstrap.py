@@ -133,7 +133,8 @@ def test_a_second_run_changes_nothing_and_keeps_every_secret(platform, platform_
     elapsed = time.monotonic() - started
     platform.runs.append(result)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"bootstrap: 0 of {len(before)} objects changed; 0 secrets generated" in result.stdout
+    changed_lines = [line for line in result.stderr.splitlines() if ": changed " in line]
+    assert f"bootstrap: 0 of {len(before)} objects changed; 0 secrets generated" in result.stdout, changed_lines
     assert live_versions(platform_cluster, plan) == before
     assert secret_values(platform_cluster) == secrets
     print(f"no-change re-run: {elapsed:.1f}s")
