@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from drone_kit.platform.config import MONITORING_NAMESPACE, PlatformConfig
 from drone_kit.platform.dashboards import DEPLOY_TAG
 from drone_kit.shim.drone_events import BuildFacts, deploy_annotation
 from drone_kit.shim.metrics import ShimMetrics
+from tests.stack.require import require_binary
 
 CONFIG = PlatformConfig()
 TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
@@ -121,7 +121,7 @@ def test_the_scrape_configuration_has_every_job_at_the_configured_interval():
 
 
 def test_promtool_accepts_the_scrape_configuration(tmp_path: Path) -> None:
-    promtool = shutil.which("promtool") or pytest.skip("promtool (Debian's prometheus package) is not installed")
+    promtool = require_binary("promtool", "prometheus")
     # Debian builds Prometheus without Kubernetes discovery, so its promtool checks all but the
     # discovery blocks; the files the jobs name must exist for it, so they point at stand-ins.
     text = find(rendered(), "ConfigMap", "prometheus")["data"]["prometheus.yml"]
@@ -324,7 +324,7 @@ def test_every_query_reads_metrics_that_exist_and_are_kept():
 
 
 def test_promtool_parses_every_query(tmp_path: Path) -> None:
-    promtool = shutil.which("promtool") or pytest.skip("promtool (Debian's prometheus package) is not installed")
+    promtool = require_binary("promtool", "prometheus")
     rules = [{"record": f"dashboard:query_{index}", "expr": expr.replace("$__rate_interval", "5m")}
              for index, expr in enumerate(e for board in dashboards() for e in expressions(board))]
     (tmp_path / "rules.yml").write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
