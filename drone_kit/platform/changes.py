@@ -54,3 +54,16 @@ def change_lines(changes: list[Change]) -> list[str]:
     counts = {action: sum(1 for c in changes if c.action == action) for action in marks}
     lines.append(f"{counts['create']} to create, {counts['update']} to update, {counts['unchanged']} unchanged")
     return lines
+
+
+def _ownership(obj: Obj) -> list[Obj]:
+    entries = (obj.get("metadata") or {}).get("managedFields") or []
+    return [{key: value for key, value in entry.items() if key != "time"} for entry in entries]
+
+
+def writes_nothing_new(live: Obj, dry_run: Obj) -> bool:
+    """Pure: whether an apply would leave the object, and who owns each of its fields, as they are.
+    The API server writes such an apply all the same (a new managedFields time, a new
+    resourceVersion) when the applied form differs from the stored one, e.g. a quantity in a list
+    it replaces whole ("2000m", stored as "2")."""
+    return not changed_paths(_comparable(live), _comparable(dry_run)) and _ownership(live) == _ownership(dry_run)

@@ -16,7 +16,9 @@ from drone_kit.platform.findings import Finding, failed, ok, warning
 from drone_kit.platform.objects import Obj
 from drone_kit.platform.secrets_store import missing_keys
 
-HOST_LIST = "GITEA__WEBHOOK__ALLOWED_HOST_LIST"  # Gitea keys compared upper-cased: sections are written either way
+# Gitea keys compared upper-cased: sections are written either way. Later Gitea reads the key from
+# [security] and falls back to [webhook], where earlier Gitea reads it.
+HOST_LISTS = ("GITEA__SECURITY__ALLOWED_HOST_LIST", "GITEA__WEBHOOK__ALLOWED_HOST_LIST")
 ROOT_URL, DRONE_HOST, DRONE_GITEA = "GITEA__SERVER__ROOT_URL", "DRONE_SERVER_HOST", "DRONE_GITEA_SERVER"
 RUN_AS_ROOT = "not supposed to be run as root"
 MUST_CHANGE = ("must change your password",)  # Gitea's API refusal; the CLI's flag name would match a logged command
@@ -53,14 +55,16 @@ def gitea_hosts(view: ClusterView, config: PlatformConfig) -> list[Finding]:
         return [ok("gitea webhooks", "Gitea is not installed")]
     deployment, env = found
     where = f"Deployment {GITEA_NAMESPACE}/{facts.name_of(deployment)}"
-    fix = [f"set GITEA__webhook__ALLOWED_HOST_LIST=private in {where}'s env: drone_kit bootstrap --only gitea"]
-    if HOST_LIST not in env:
-        return [failed("gitea webhooks", f"{where} does not set [webhook] ALLOWED_HOST_LIST: Gitea's default "
+    fix = [f"set GITEA__webhook__ALLOWED_HOST_LIST=private and GITEA__security__ALLOWED_HOST_LIST=private in "
+           f"{where}'s env: drone_kit bootstrap --only gitea"]
+    host_list = next((env[key] for key in HOST_LISTS if key in env), None)
+    if host_list is None:
+        return [failed("gitea webhooks", f"{where} does not set ALLOWED_HOST_LIST: Gitea's default "
                        f"(external) refuses to deliver hooks to Drone at {config.drone.ip}", fix)]
-    if not _allows(env[HOST_LIST], config.drone.ip):
-        return [failed("gitea webhooks", f"{where}'s ALLOWED_HOST_LIST {env[HOST_LIST]!r} does not allow Drone at "
+    if not _allows(host_list, config.drone.ip):
+        return [failed("gitea webhooks", f"{where}'s ALLOWED_HOST_LIST {host_list!r} does not allow Drone at "
                        f"{config.drone.ip}", fix)]
-    return [ok("gitea webhooks", f"ALLOWED_HOST_LIST {env[HOST_LIST]!r} allows Drone at {config.drone.ip}")]
+    return [ok("gitea webhooks", f"ALLOWED_HOST_LIST {host_list!r} allows Drone at {config.drone.ip}")]
 
 
 def _service_ip(view: ClusterView, namespace: str, wanted: str, key: str) -> list[Finding]:

@@ -4,24 +4,18 @@ summed over its containers (DaemonSets count once per node), against the budget 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from drone_kit.platform.objects import Obj
+from drone_kit.platform.quantities import parse
 
 MEMORY_BUDGET = 1.5 * 2**30  # bytes of memory requests the whole platform may ask for
-_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30,
-          "Ti": 2**40, "m": 0.001}
-_QUANTITY = re.compile(r"^([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|T|m)?$")
 
 
 def quantity(text: str | int | float) -> float:
     """A Kubernetes quantity as a number: "250m" → 0.25, "128Mi" → 134217728."""
-    match = _QUANTITY.match(str(text))
-    if not match:
-        raise ValueError(f"not a quantity: {text!r}")
-    return float(match.group(1)) * _UNITS[match.group(2) or ""]
+    return float(parse(text))
 
 
 @dataclass(frozen=True)

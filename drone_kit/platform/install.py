@@ -16,6 +16,7 @@ from drone_kit.clients.cluster_objects import ClusterObjects, describe
 from drone_kit.clients.kube import KubeError
 from drone_kit.errors import DroneKitError
 from drone_kit.platform.apply_defaults import with_defaulted_keys
+from drone_kit.platform.changes import writes_nothing_new
 from drone_kit.platform.component import Component, GeneratedSecret, HttpCheck, LogCheck, Workload
 from drone_kit.platform.objects import Obj, is_upstream
 from drone_kit.platform.phases import NAMESPACES, WEBHOOK_CHECKED, in_order, phase_of
@@ -95,14 +96,18 @@ class Installer:
         self.report(name, "ready", f"in {self.clock() - started:.0f}s")
 
     def _apply(self, name: str, obj: Obj) -> None:
-        meta = obj["metadata"]
+        """A live object is applied for real only when a dry run shows the apply would change it:
+        a re-run leaves every resourceVersion where it was (see `writes_nothing_new`)."""
+        meta, applied = obj["metadata"], with_defaulted_keys(obj)
+        force = self.force_conflicts and not is_upstream(obj)
         before = self.cluster.get(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
-        after = self.cluster.apply(with_defaulted_keys(obj), force=self.force_conflicts and not is_upstream(obj))
         self.outcome.applied += 1
-        version = (after.get("metadata") or {}).get("resourceVersion")
-        if before is None or (before.get("metadata") or {}).get("resourceVersion") != version:
-            self.outcome.changed.append(describe(obj))
-            self.report(name, "changed", f"{'created' if before is None else 'updated'} {describe(obj)}")
+        if before is None or not writes_nothing_new(before, self.cluster.apply(applied, dry_run=True, force=force)):
+            after = self.cluster.apply(applied, force=force)
+            version = (after.get("metadata") or {}).get("resourceVersion")
+            if before is None or (before.get("metadata") or {}).get("resourceVersion") != version:
+                self.outcome.changed.append(describe(obj))
+                self.report(name, "changed", f"{'created' if before is None else 'updated'} {describe(obj)}")
         if obj["kind"] == "CustomResourceDefinition":
             self._until(name, f"{describe(obj)} established", self.timeout, lambda: crd_established(
                 self.cluster.get(obj["apiVersion"], obj["kind"], meta["name"]) or {}), lambda: [])

@@ -139,6 +139,7 @@ def test_gitea_is_configured_for_sqlite_its_fixed_address_and_hooks_to_private_a
         "GITEA__security__SECRET_KEY": "secret:gitea-secrets/secret-key",
         "GITEA__security__INTERNAL_TOKEN": "secret:gitea-secrets/internal-token",
         "GITEA__webhook__ALLOWED_HOST_LIST": "private",
+        "GITEA__security__ALLOWED_HOST_LIST": "private",
         "GITEA__service__DISABLE_REGISTRATION": "true",
     }
     assert container["ports"] == [{"name": "http", "containerPort": 3300, "protocol": "TCP"}]

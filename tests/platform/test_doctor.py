@@ -167,11 +167,14 @@ def test_4_gitea_without_allowed_host_list():
     env = view.deployments[0]["spec"]["template"]["spec"]["containers"][0]["env"]
     del env[2]
     found = only(view, "gitea webhooks")
-    assert "(external) refuses" in found.message and "GITEA__webhook__ALLOWED_HOST_LIST=private" in found.fix[0]
+    assert "(external) refuses" in found.message and "GITEA__security__ALLOWED_HOST_LIST=private" in found.fix[0]
     env.append({"name": "GITEA__WEBHOOK__ALLOWED_HOST_LIST", "value": "external,loopback"})
     assert "does not allow Drone at 192.168.1.202" in only(view, "gitea webhooks").message
     env[-1]["value"] = "external,192.168.1.0/24"
     assert problems_of(view) == []
+    # later Gitea reads [security] first: a refusal there is what counts
+    env.append({"name": "GITEA__security__ALLOWED_HOST_LIST", "value": "external"})
+    assert "'external' does not allow Drone at 192.168.1.202" in only(view, "gitea webhooks").message
 
 
 def test_5_root_url_and_server_host_off_the_addresses():

@@ -21,6 +21,7 @@ import yaml
 from kubernetes import client as k8s
 
 from drone_kit.platform import catalog
+from drone_kit.platform.changes import changed_paths
 from drone_kit.platform.config import PlatformConfig
 from drone_kit.platform.config_file import load_config
 from drone_kit.platform.upstream_manifest import parse_manifest
@@ -107,14 +108,25 @@ def test_a_run_killed_half_way_converges_on_the_next(platform, platform_cluster,
     assert "NOT READY" not in status.stdout
 
 
-def live_versions(cluster, plan) -> dict[str, str]:
-    versions = {}
+def live_objects(cluster, plan) -> dict[str, dict]:
+    found = {}
     for planned in plan:
         for obj in planned.objects:
             meta = obj["metadata"]
             live = cluster.get(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
-            versions[f"{obj['kind']} {meta.get('namespace')}/{meta['name']}"] = live["metadata"]["resourceVersion"]
-    return versions
+            found[f"{obj['kind']} {meta.get('namespace')}/{meta['name']}"] = live
+    return found
+
+
+def versions_of(objects: dict[str, dict]) -> dict[str, str]:
+    return {what: live["metadata"]["resourceVersion"] for what, live in objects.items()}
+
+
+def what_moved(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
+    """For a failure message: each object whose resourceVersion moved, with the fields that did
+    (managedFields included: a change of owner alone moves it too)."""
+    moved = [what for what in before if versions_of(before)[what] != versions_of(after)[what]]
+    return [f"{what}: {changed_paths(before[what], after[what])}" for what in moved]
 
 
 def secret_values(cluster) -> dict[str, dict]:
@@ -126,16 +138,17 @@ def test_a_second_run_changes_nothing_and_keeps_every_secret(platform, platform_
     assert platform.runs and platform.runs[-1].returncode == 0, "needs the converged platform"
     config = load_config(platform.config.read_text())
     plan = catalog.plan(config, list(catalog.COMPONENTS), lambda c, component: parse_manifest(platform.manifest))
-    before, secrets = live_versions(platform_cluster, plan), secret_values(platform_cluster)
+    before, secrets = live_objects(platform_cluster, plan), secret_values(platform_cluster)
     assert len(secrets) >= 5
     started = time.monotonic()
     result = platform.run("bootstrap")
     elapsed = time.monotonic() - started
     platform.runs.append(result)
     assert result.returncode == 0, result.stdout + result.stderr
-    changed_lines = [line for line in result.stderr.splitlines() if ": changed " in line]
-    assert f"bootstrap: 0 of {len(before)} objects changed; 0 secrets generated" in result.stdout, changed_lines
-    assert live_versions(platform_cluster, plan) == before
+    after = live_objects(platform_cluster, plan)
+    assert f"bootstrap: 0 of {len(before)} objects changed; 0 secrets generated" in result.stdout, (
+        what_moved(before, after))
+    assert versions_of(after) == versions_of(before)
     assert secret_values(platform_cluster) == secrets
     print(f"no-change re-run: {elapsed:.1f}s")
 
@@ -158,9 +171,10 @@ def test_a_component_that_never_becomes_ready_stops_the_run_with_its_events(plat
     broken.write_text(yaml.safe_dump(document))
     try:
         result = platform.run("bootstrap", "--only", "grafana", config=broken)
-        assert result.returncode == 1
-        assert "grafana: timed out after 40s waiting for Deployment monitoring/grafana" in result.stderr
-        assert "no-such-tag" in result.stderr and ("ErrImagePull" in result.stderr or "BackOff" in result.stderr)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "grafana: timed out after 40s waiting for Deployment monitoring/grafana" in result.stderr, result.stderr
+        assert "no-such-tag" in result.stderr and ("ErrImagePull" in result.stderr or "BackOff" in result.stderr), (
+            result.stderr)
         assert "Hint: fix what the lines above show" in result.stderr
     finally:
         restored = platform.run("bootstrap", "--only", "grafana")

@@ -96,3 +96,37 @@ def test_a_component_that_never_becomes_ready_times_out_with_its_pods_story(clus
     assert "exit code 3" in details or "BackOff" in details
     assert reports[-1][1] == "failed"
     k8s.CoreV1Api(cluster.api_client).delete_namespace(namespace)
+
+
+def test_an_object_the_server_stores_differently_than_applied_is_left_alone_on_a_re_run(cluster):
+    """A plain server-side apply of an object the server stores in another form ("2000m" stored as
+    "2", in a list it replaces whole) writes it anew on every run. The installer's re-run leaves it,
+    and MetalLB's webhook configuration after its controller filled in the CA, where they are."""
+    namespace = f"dk-install-{uuid.uuid4().hex[:6]}"
+    hooks = {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+             "metadata": {"name": namespace}, "webhooks": [{
+                 "name": "check.example.com", "admissionReviewVersions": ["v1"], "sideEffects": "None",
+                 "failurePolicy": "Ignore", "clientConfig": {"service": {"name": "nobody", "namespace": namespace}},
+                 "rules": [{"apiGroups": ["example.com"], "apiVersions": ["v1"], "operations": ["CREATE"],
+                            "resources": ["examples"]}]}]}
+    limits = {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "limits", "namespace": namespace},
+              "spec": {"limits": [{"type": "Container", "max": {"cpu": "2000m"}}]}}
+    objects = [o.namespace("test", namespace), hooks, limits]
+    planned = Planned(Component("hooks", "a webhook", render=lambda config: objects), objects, [], [], [])
+    try:
+        assert len(installer(cluster)[0].install([planned]).changed) == 3
+        # what MetalLB's controller does: fill in the CA, by update, under a field manager of its own
+        k8s.AdmissionregistrationV1Api(cluster.api_client).patch_validating_webhook_configuration(namespace, [
+            {"op": "add", "path": "/webhooks/0/clientConfig/caBundle", "value": "Q0E="}], field_manager="MetalLB")
+        live = cluster.get("v1", "LimitRange", "limits", namespace)
+        # what the server does with a plain re-apply: a write, although nothing is different
+        rewritten = cluster.apply(limits)
+        assert rewritten["metadata"]["resourceVersion"] != live["metadata"]["resourceVersion"]
+        assert rewritten["spec"] == live["spec"]
+        again = installer(cluster)[0].install([planned])
+        assert again.changed == [] and again.applied == 3
+        assert cluster.get(limits["apiVersion"], "LimitRange", "limits", namespace)["spec"]["limits"][0]["max"] == {
+            "cpu": "2"}
+    finally:
+        cluster.delete(hooks["apiVersion"], hooks["kind"], namespace)
+        k8s.CoreV1Api(cluster.api_client).delete_namespace(namespace)

@@ -35,7 +35,7 @@ IMAGE_SETUP = "/etc/s6/gitea/setup"  # what the rootful image runs at start, bef
 GIT_USER = 1000  # the rootful image's `git`
 KEYS = GeneratedSecret(GITEA_NAMESPACE, "gitea-secrets", ("secret-key", "internal-token"))
 ADMIN_SECRET = "gitea-admin"
-RESOURCES = Resources("50m", "192Mi", "1000m", "512Mi")  # ~120 MiB idle; git operations spike
+RESOURCES = Resources("50m", "192Mi", "1", "512Mi")  # ~120 MiB idle; git operations spike
 SETUP_RESOURCES = Resources("10m", "16Mi", "200m", "64Mi")
 ADMIN_RESOURCES = Resources("10m", "64Mi", "500m", "256Mi")  # the CLI loads all of Gitea
 
@@ -72,8 +72,10 @@ def settings(config: PlatformConfig) -> list[Obj]:
             env("GITEA__security__INSTALL_LOCK", "true"),
             secret_env("GITEA__security__SECRET_KEY", KEYS.name, "secret-key"),
             secret_env("GITEA__security__INTERNAL_TOKEN", KEYS.name, "internal-token"),
-            # Gitea's default (external) drops hooks to Drone's LAN address and the cluster's.
+            # Gitea's default (external) drops hooks to Drone's LAN address and the cluster's. The
+            # key moves from [webhook] to [security] in later Gitea (which still reads the old one).
             env("GITEA__webhook__ALLOWED_HOST_LIST", "private"),
+            env("GITEA__security__ALLOWED_HOST_LIST", "private"),
             env("GITEA__service__DISABLE_REGISTRATION", "true")]
 
 
