@@ -21,6 +21,7 @@ from drone_kit.cli.platform_commands import bootstrap_command, doctor_command, r
 from drone_kit.cli.platform_init import init_command
 from drone_kit.cli.plugin_commands import add_plugin_commands, plugin
 from drone_kit.cli.shim_commands import shim
+from drone_kit.cli.wire_command import wire
 from drone_kit.errors import DroneKitError, error_lines
 
 
@@ -57,7 +58,7 @@ add_plugin_commands(cli)
 cli.add_command(shim)
 cli.add_command(lint_command)
 cli.add_command(exec_command)
-for command in (init_command, bootstrap_command, render_command, status_command, doctor_command, images):
+for command in (init_command, bootstrap_command, render_command, status_command, doctor_command, images, wire):
     cli.add_command(command)
 
 

@@ -93,14 +93,17 @@ class ClusterObjects:
         raise UnknownKind(f"the API server serves no {kind} in {api_version}",
                           hint="its CustomResourceDefinition is not installed (yet)")
 
-    def apply(self, obj: Obj, dry_run: bool = False, force: bool = False, attempts: int | None = None) -> Obj:
+    def apply(self, obj: Obj, dry_run: bool = False, force: bool = False, attempts: int | None = None,
+              field_manager: str = FIELD_MANAGER) -> Obj:
         """Server-side apply; returns the object as the server has it (or would, with `dry_run`).
-        `attempts=1` for a caller that retries on its own clock (a webhook not serving yet)."""
+        `attempts=1` for a caller that retries on its own clock (a webhook not serving yet).
+        Another `field_manager` owns fields apart from bootstrap's: an apply of a few fields of an
+        object would otherwise give up every other field bootstrap set."""
         meta = obj["metadata"]
         resource = self.resource(obj["apiVersion"], obj["kind"])
         extra = {"dry_run": "All"} if dry_run else {}
         applied = self._call("apply", describe(obj), lambda: self.dynamic.server_side_apply(
-            resource, body=obj, name=meta["name"], namespace=meta.get("namespace"), field_manager=FIELD_MANAGER,
+            resource, body=obj, name=meta["name"], namespace=meta.get("namespace"), field_manager=field_manager,
             force_conflicts=force, **extra), attempts=attempts)
         return dict(applied.to_dict())
 

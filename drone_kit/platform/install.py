@@ -132,6 +132,10 @@ class Installer:
         self._until(name, f"the webhook to accept {describe(obj)}", self.webhook_timeout, accepted,
                     lambda: [f"the webhook's last answer: {last_error}"], setting="metallb.webhook_timeout")
 
+    def wait_ready(self, name: str, workload: Workload) -> None:
+        """Until the workload has rolled out and is ready; NotReady with its pods' story if not in time."""
+        self._wait_workload(name, workload)
+
     def _wait_workload(self, name: str, workload: Workload) -> None:
         api_version = "batch/v1" if workload.kind == "Job" else "apps/v1"
         live: Obj = {}

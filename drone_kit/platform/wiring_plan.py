@@ -88,5 +88,6 @@ def settings_hash(settings: dict[str, str]) -> str:
     return content_hash(settings)
 
 
-def restart_needed(settings: dict[str, str], template_annotations: dict[str, str]) -> bool:
-    return template_annotations.get(SETTINGS_HASH) != settings_hash(settings)
+def restart_needed(digest: str, template_annotations: dict[str, str]) -> bool:
+    """Whether a Deployment last started with other settings than those of `digest`."""
+    return template_annotations.get(SETTINGS_HASH) != digest

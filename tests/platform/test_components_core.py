@@ -290,8 +290,6 @@ def test_the_drone_server_knows_its_address_gitea_and_its_secrets():
         "DRONE_SERVER_PROTO": "http",
         "DRONE_SERVER_PORT": ":80",
         "DRONE_GITEA_SERVER": "http://192.168.1.204:3001",
-        "DRONE_GITEA_CLIENT_ID": "secret:drone-gitea-oauth/client-id",
-        "DRONE_GITEA_CLIENT_SECRET": "secret:drone-gitea-oauth/client-secret",
         "DRONE_RPC_SECRET": "secret:drone-secrets/rpc-secret",
         "DRONE_DATABASE_SECRET": "secret:drone-secrets/database-secret",
         "DRONE_COOKIE_SECRET": "secret:drone-secrets/cookie-secret",
@@ -301,8 +299,9 @@ def test_the_drone_server_knows_its_address_gitea_and_its_secrets():
     }
     optional = {item["name"] for item in container["env"]
                 if (item.get("valueFrom") or {}).get("secretKeyRef", {}).get("optional")}
-    # Only the OAuth client, which the wiring makes later, may be missing when the server starts.
-    assert optional == {"DRONE_GITEA_CLIENT_ID", "DRONE_GITEA_CLIENT_SECRET"}
+    assert optional == set()
+    # What the wiring makes later (the OAuth client, the shim, the admin) may be missing at the first start.
+    assert container["envFrom"] == [{"secretRef": {"name": "drone-wiring", "optional": True}}]
     assert container["volumeMounts"] == [{"name": "data", "mountPath": "/data"}]
     assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": 80}
     assert find(objects, "PersistentVolumeClaim", "drone")["spec"]["resources"]["requests"]["storage"] == "3Gi"
@@ -413,13 +412,9 @@ def test_secrets_are_only_referenced_and_every_reference_names_a_declared_key():
     assert not [o for o in objects if o["kind"] == "Secret"]
     declared = {(s.namespace, s.name): {*s.keys, *dict(s.fixed)} for c in COMPONENTS for s in c.secrets(CONFIG)}
     refs = secret_refs(objects)
-    assert len(refs) == 12  # gitea: 2 in setup, 2 in the server, 2 for the admin; drone: 5; runner: 1
+    assert len(refs) == 10  # gitea: 2 in setup, 2 in the server, 2 for the admin; drone: 3; runner: 1
     for namespace, ref in refs:
-        if ref.get("optional"):
-            assert (namespace, ref["name"]) == (DRONE_NAMESPACE, drone_server.OAUTH_SECRET)
-            assert ref["key"] in drone_server.OAUTH_KEYS
-        else:
-            assert ref["key"] in declared[(namespace, ref["name"])], ref
+        assert not ref.get("optional") and ref["key"] in declared[(namespace, ref["name"])], ref
     literal_names = {item["name"] for d in deployments(objects) for c in all_containers(d)
                      for item in c.get("env", []) if "value" in item}
     assert not {name for name in literal_names if any(word in name for word in ("SECRET", "PASSWORD", "TOKEN"))}

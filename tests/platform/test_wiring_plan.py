@@ -61,7 +61,8 @@ def test_drone_gets_its_client_the_shim_as_hook_and_event_target_and_the_admin_w
 
 def test_drone_restarts_exactly_when_a_setting_changes_and_the_annotation_holds_no_secret():
     current = {SETTINGS_HASH: settings_hash(settings())}
-    assert not restart_needed(settings(), current)
-    assert restart_needed(settings(client=StoredClient("c2", "s2")), current)
-    assert restart_needed(settings(), {})
+    assert not restart_needed(settings_hash(settings()), current)
+    assert restart_needed(settings_hash(settings(client=StoredClient("c2", "s2"))), current)
+    assert restart_needed(settings_hash(settings(webhook_secret="x" * 64)), current)
+    assert restart_needed(settings_hash(settings()), {})
     assert all(secret not in current[SETTINGS_HASH] for secret in ("s1", "h" * 64, "t" * 32))

@@ -4,10 +4,11 @@ Its Service is `drone`, never `drone-server`: Kubernetes would put DRONE_SERVER_
 the pod's environment, which Drone reads as its listen address and refuses to start with. Service
 links are off as well, for the same reason.
 
-Gitea's OAuth client for Drone is made later, when Drone is wired to Gitea; its Secret is
-optional here, so the server starts (and answers /healthz) before that. Drone picks Gitea as its
-source host from DRONE_GITEA_SERVER alone; without a client id only the login is missing. The
-wiring has to restart the pod once it creates the Secret: environment is read at start.
+Gitea's OAuth client for Drone, the shim as hook and event target and the admin's token come
+later, when Drone is wired to Gitea (wiring_plan.py): they are the wiring Secret's keys, taken as
+environment when it exists, so the server starts (and answers /healthz) before that. Drone picks
+Gitea as its source host from DRONE_GITEA_SERVER alone; without a client id only the login is
+missing. The wiring restarts the pod when the Secret changes: environment is read at start.
 """
 
 from __future__ import annotations
@@ -35,20 +36,13 @@ DATA_DIR = "/data"
 # Drone encrypts repository secrets with the database secret as an AES-256 key: exactly 32 bytes.
 SECRETS = GeneratedSecret(DRONE_NAMESPACE, "drone-secrets", ("rpc-secret", "database-secret", "cookie-secret"),
                           sizes=(("database-secret", 32),))
-OAUTH_SECRET = "drone-gitea-oauth"  # created by the Gitea/Drone wiring
-OAUTH_KEYS = ("client-id", "client-secret")
+WIRING_SECRET = "drone-wiring"  # made by the Gitea/Drone wiring: DRONE_* keys
 RESOURCES = Resources("25m", "64Mi", "500m", "256Mi")  # ~30 MiB idle
 
 
 def rpc_host() -> str:
     """Where runners reach the server inside the cluster: the Service, namespace-qualified."""
     return f"{NAME}.{DRONE_NAMESPACE}.svc:{PORT}"
-
-
-def optional_secret_env(env_name: str, secret: str, key: str) -> Obj:
-    ref = secret_env(env_name, secret, key)
-    ref["valueFrom"]["secretKeyRef"]["optional"] = True
-    return ref
 
 
 def server(config: PlatformConfig) -> Obj:
@@ -60,8 +54,6 @@ def server(config: PlatformConfig) -> Obj:
              env("DRONE_SERVER_PROTO", "http"),
              env("DRONE_SERVER_PORT", f":{PORT}"),
              env("DRONE_GITEA_SERVER", config.gitea.root_url().rstrip("/")),
-             optional_secret_env("DRONE_GITEA_CLIENT_ID", OAUTH_SECRET, "client-id"),
-             optional_secret_env("DRONE_GITEA_CLIENT_SECRET", OAUTH_SECRET, "client-secret"),
              secret_env("DRONE_RPC_SECRET", SECRETS.name, "rpc-secret"),
              # Set before the first repository secret is stored: Drone cannot encrypt afterwards.
              secret_env("DRONE_DATABASE_SECRET", SECRETS.name, "database-secret"),
@@ -70,7 +62,8 @@ def server(config: PlatformConfig) -> Obj:
              env("DRONE_DATABASE_DRIVER", "sqlite3"),
              env("DRONE_DATABASE_DATASOURCE", f"{DATA_DIR}/database.sqlite"),
              env("DRONE_DATADOG_ENABLED", "false")],  # a home lab may have no internet: no usage reports
-        volumeMounts=[{"name": "data", "mountPath": DATA_DIR}])
+        volumeMounts=[{"name": "data", "mountPath": DATA_DIR}],
+        envFrom=[{"secretRef": {"name": WIRING_SECRET, "optional": True}}])
     pod = {"containers": [main], "automountServiceAccountToken": False, "enableServiceLinks": False,
            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": NAME}}]}
     return deployment(COMPONENT_NAME, NAME, DRONE_NAMESPACE, pod, recreate=True)
