@@ -9,7 +9,9 @@ from pathlib import Path
 import click
 
 from drone_kit.cli.platform_commands import config_option, connect, kubeconfig_option, load_config
+from drone_kit.platform import wire_repos
 from drone_kit.platform.progress import progress_for
+from drone_kit.platform.repo_plan import RepoSettings
 from drone_kit.platform.wire import NAME, Wiring
 
 
@@ -39,3 +41,29 @@ def wire(ctx: click.Context, config_path: Path | None, kubeconfig: str | None, g
     finally:
         progress.close()
     click.echo(f"wire: {len(changed)} changes" + "".join(f"\n  {line}" for line in changed))
+
+
+@wire.command("repo")
+@click.argument("slugs", nargs=-1, metavar="OWNER/NAME...")
+@click.option("--all", "every", is_flag=True, help="Every repository drone_kit can see in Gitea that has a .drone.yml.")
+@click.option("--trusted/--untrusted", default=None,
+              help="Trust the repository in Drone (needed for build-push's privileged step), or take trust away. "
+                   "Default: left as it is.")
+@click.option("--timeout", type=click.IntRange(1, 24 * 60), default=60, show_default=True, metavar="MINUTES",
+              help="How long a build may run before Drone kills it.")
+@click.pass_context
+def repo(ctx: click.Context, slugs: tuple[str, ...], every: bool, trusted: bool | None, timeout: int) -> None:
+    """Activate repositories in Drone: Drone syncs them from Gitea and registers their hook
+    (through the shim); their timeout and trust are set; each hook is then checked in Gitea.
+    Safe to run again: a repository already wired is left as it is."""
+    if not slugs and not every:
+        raise click.UsageError("name the repositories to wire: drone_kit wire repo OWNER/NAME..., or --all")
+    progress = progress_for(sys.stderr, [wire_repos.NAME])
+    wiring = wire_repos.repo_wiring(connect(ctx.obj["kubeconfig"]), ctx.obj["gitea_url"], ctx.obj["drone_url"],
+                                    RepoSettings(timeout, trusted), progress)
+    try:
+        for slug in [*slugs, *(wiring.with_pipelines() if every else [])]:
+            wiring.wire(slug)
+    finally:
+        progress.close()
+    click.echo(f"wire repo: {len(wiring.changed)} changes" + "".join(f"\n  {line}" for line in wiring.changed))

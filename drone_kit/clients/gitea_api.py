@@ -86,7 +86,7 @@ class GiteaApi:
             raise GiteaError(f"Gitea refused {signed_in} while trying to {what}", hint=hint, status=401)
         if response.status_code == 403:
             raise GiteaError(f"Gitea forbids drone_kit to {what}: {self.message(response, hide)}", status=403,
-                             hint="the access token needs the scopes write:user, write:repository and write:admin"
+                             hint="the access token needs the scopes write:user and write:repository"
                              " (or all); run `drone_kit wire` to make a new one")
         return response
 
