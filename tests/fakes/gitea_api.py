@@ -17,7 +17,17 @@ from urllib.parse import ParseResult, parse_qs, unquote
 
 from tests.fakes import gitea_auth, gitea_hooks
 from tests.fakes.gitea_auth import Caller
-from tests.fakes.gitea_json import VERSION, Answer, api_error, json_answer, no_content, not_found, repo_json, user_json
+from tests.fakes.gitea_json import (
+    VERSION,
+    Answer,
+    api_error,
+    json_answer,
+    no_content,
+    not_found,
+    paged_answer,
+    repo_json,
+    user_json,
+)
 
 if TYPE_CHECKING:
     from requests.structures import CaseInsensitiveDict
@@ -48,7 +58,7 @@ def _route(gitea: FakeGitea, who: Caller, method: str, path: str, query: dict, f
     if path == "/version" and method == "GET":
         return json_answer(200, {"version": VERSION})
     if m := re.fullmatch(r"/users/([^/]+)/tokens(?:/([^/]+))?", path):
-        return _tokens(gitea, who, method, m[1], m[2], form)
+        return _tokens(gitea, who, method, m[1], m[2], query, form)
     if path == "/user" or path.startswith("/user/"):
         return _user_routes(gitea, who, method, path[len("/user"):], query, form)
     if path == "/admin/users" and method == "POST":
@@ -71,7 +81,8 @@ def _need(gitea: FakeGitea, who: Caller, method: str, *categories: str) -> Answe
     return api_error(gitea, 401, "token is required") if who.user is None else None
 
 
-def _tokens(gitea: FakeGitea, who: Caller, method: str, login: str, token_id: str | None, form: dict) -> Answer:
+def _tokens(gitea: FakeGitea, who: Caller, method: str, login: str, token_id: str | None, query: dict,
+            form: dict) -> Answer:
     owner = gitea.user(login)
     if owner is None:
         return not_found(gitea)
@@ -81,7 +92,7 @@ def _tokens(gitea: FakeGitea, who: Caller, method: str, login: str, token_id: st
         return api_error(gitea, 401, "auth required")
     mine = [t for t in gitea.tokens if t.user_id == owner.id]
     if method == "GET" and token_id is None:
-        return json_answer(200, [_token_json(t) for t in mine], [("X-Total-Count", str(len(mine)))])
+        return paged_answer(gitea, f"/users/{login}/tokens", query, [_token_json(t) for t in mine])
     if method == "DELETE" and token_id is not None:
         found = [t for t in mine if str(t.id) == token_id] if token_id.isdigit() else \
             [t for t in mine if t.name == token_id]
@@ -141,19 +152,12 @@ def _user_routes(gitea: FakeGitea, who: Caller, method: str, rest: str, query: d
             return refusal
         if method == "POST":
             return _create_repo(gitea, who.user.login, form)
-        return _list_repos(gitea, who, query)
+        return paged_answer(gitea, "/user/repos", query, [repo_json(gitea, r, ALL_RIGHTS) for r in sorted(
+            (r for r in gitea.repos.values() if gitea.can_write(who.user, r)), key=lambda r: r.id)])
     if m := re.fullmatch(r"/applications/oauth2(?:/(\d+))?", rest):
         from tests.fakes.gitea_oauth import app_routes
-        return app_routes(gitea, who.user, method, int(m[1]) if m[1] else None, form)
+        return app_routes(gitea, who.user, method, int(m[1]) if m[1] else None, query, form)
     return not_found(gitea)
-
-
-def _list_repos(gitea: FakeGitea, who: Caller, query: dict) -> Answer:
-    page = max(int((query.get("page") or ["1"])[0] or 1), 1)
-    limit = min(max(int((query.get("limit") or ["30"])[0] or 30), 1), 50)  # DEFAULT_PAGING_NUM, MAX_RESPONSE_ITEMS
-    mine = sorted((r for r in gitea.repos.values() if gitea.can_write(who.user, r)), key=lambda r: r.id)
-    shown = mine[(page - 1) * limit: page * limit]
-    return json_answer(200, [repo_json(gitea, r, ALL_RIGHTS) for r in shown], [("X-Total-Count", str(len(mine)))])
 
 
 def _create_repo(gitea: FakeGitea, owner: str, form: dict) -> Answer:
@@ -200,7 +204,7 @@ def _repo_routes(gitea: FakeGitea, who: Caller, method: str, full_name: str, res
             return api_error(gitea, 401, "token is required")
         if not gitea.can_write(who.user, repo):
             return api_error(gitea, 403, "user should be an owner or a collaborator with admin write of a repository")
-        return gitea_hooks.routes(gitea, repo, method, rest[len("/hooks"):], form)
+        return gitea_hooks.routes(gitea, repo, method, rest[len("/hooks"):], query, form)
     return not_found(gitea)
 
 

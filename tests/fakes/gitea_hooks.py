@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from tests.fakes import gitea_payloads
 from tests.fakes.gitea_delivery import post
 from tests.fakes.gitea_git import RefChange
-from tests.fakes.gitea_json import Answer, api_error, go_indented, json_answer, no_content, not_found
+from tests.fakes.gitea_json import Answer, api_error, go_indented, json_answer, no_content, not_found, paged_answer
 
 if TYPE_CHECKING:
     from tests.fakes.gitea import FakeGitea, Repo, User
@@ -92,10 +92,11 @@ def hook_json(gitea: FakeGitea, repo: Repo, hook: Hook) -> dict:
             "updated_at": hook.created, "created_at": hook.created}
 
 
-def routes(gitea: FakeGitea, repo: Repo, method: str, rest: str, form: dict) -> Answer:
+def routes(gitea: FakeGitea, repo: Repo, method: str, rest: str, query: dict, form: dict) -> Answer:
     from tests.fakes.gitea import now_text
     if rest == "" and method == "GET":
-        return json_answer(200, [hook_json(gitea, repo, h) for h in repo.hooks])
+        return paged_answer(gitea, f"/repos/{repo.full_name}/hooks", query,
+                            [hook_json(gitea, repo, h) for h in repo.hooks])
     if rest == "" and method == "POST":
         config = form.get("config") or {}
         if form.get("type") not in HOOK_TYPES:

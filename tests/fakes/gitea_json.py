@@ -99,3 +99,23 @@ def repo_json(gitea: FakeGitea, repo: Repo, permissions: dict[str, bool]) -> dic
             "default_allow_maintainer_edit": False, "avatar_url": "", "internal": False, "mirror_interval": "",
             "object_format_name": "sha1", "mirror_updated": ZERO_TIME, "repo_transfer": None, "topics": [],
             "licenses": []}
+
+
+def paged_answer(gitea: FakeGitea, path: str, query: dict, items: list) -> Answer:
+    """A list as Gitea's API pages it (utils.GetListOptions, SetTotalCountHeader, SetLinkHeader):
+    `page` from 1, `limit` at most MAX_RESPONSE_ITEMS (50), X-Total-Count, and a Link header with
+    next/prev/first/last, which go-scm follows (Drone's sync) and drone_kit counts by total."""
+    def number(key: str, default: int) -> int:
+        text = (query.get(key) or [""])[0]
+        return int(text) if text.isdigit() and int(text) > 0 else default
+
+    page, limit = number("page", 1), min(number("limit", 30), 50)
+    last = max((len(items) + limit - 1) // limit, 1)
+    url = f"{gitea.root_url}api/v1{path}"
+    links = [(page + 1, "next")] if page < last else []
+    links += [(last, "last")] if page < last else []
+    links += [(1, "first"), (page - 1, "prev")] if page > 1 else []
+    headers = [("X-Total-Count", str(len(items)))]
+    if links:
+        headers.append(("Link", ",".join(f'<{url}?limit={limit}&page={n}>; rel="{rel}"' for n, rel in links)))
+    return json_answer(200, items[(page - 1) * limit: page * limit], headers)

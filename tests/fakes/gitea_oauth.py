@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import ParseResult, parse_qs
 
-from tests.fakes.gitea_json import Answer, json_answer, not_found, plain
+from tests.fakes.gitea_json import Answer, json_answer, not_found, paged_answer, plain
 
 if TYPE_CHECKING:
     from requests.structures import CaseInsensitiveDict
@@ -91,11 +91,12 @@ def _new_secret() -> str:
     return "gto_" + base64.b32encode(random_tokens.token_bytes(32)).decode().lower().rstrip("=")
 
 
-def app_routes(gitea: FakeGitea, user: User, method: str, app_id: int | None, form: dict) -> Answer:
+def app_routes(gitea: FakeGitea, user: User, method: str, app_id: int | None, query: dict, form: dict) -> Answer:
     from tests.fakes.gitea import now_text
     state = gitea.oauth
     if app_id is None and method == "GET":
-        return json_answer(200, [app_json(a) for a in state.apps if a.user_id == user.id])
+        return paged_answer(gitea, "/user/applications/oauth2", query,
+                            [app_json(a) for a in state.apps if a.user_id == user.id])
     if app_id is None and method == "POST":
         if not form.get("name"):
             from tests.fakes.gitea_json import api_error

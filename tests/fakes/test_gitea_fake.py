@@ -332,3 +332,24 @@ def test_the_fake_comes_back_on_the_same_port_with_its_state(gitea):
     assert gitea.server.port == port
     assert api(gitea, "GET", "/user", token=token).json()["login"] == ADMIN
     assert re.fullmatch(r"\d+\.\d+\.\d+", api(gitea, "GET", "/version").json()["version"])
+
+
+def test_every_list_is_paged_with_a_total_and_links_and_drone_kits_client_reads_each_item_once(gitea):
+    from drone_kit.clients.gitea import GiteaClient
+    token = new_token(gitea, "write:repository", "write:user")
+    for number in range(3):
+        assert api(gitea, "POST", "/user/applications/oauth2", token,
+                   json={"name": f"app{number}", "redirect_uris": [DRONE_LOGIN]}).status_code == 201
+    assert api(gitea, "POST", "/user/repos", token, json={"name": "web"}).status_code == 201
+    for number in range(3):
+        hook = {"type": "gitea", "config": {"url": f"http://127.0.0.1:9/{number}", "content_type": "json"}}
+        assert api(gitea, "POST", f"/repos/{ADMIN}/web/hooks", token, json=hook).status_code == 201
+    first = api(gitea, "GET", f"/repos/{ADMIN}/web/hooks", token, params={"limit": 2})
+    assert first.headers["X-Total-Count"] == "3" and len(first.json()) == 2
+    assert f'{gitea.root_url}api/v1/repos/{ADMIN}/web/hooks?limit=2&page=2>; rel="next"' in first.headers["Link"]
+    second = api(gitea, "GET", f"/repos/{ADMIN}/web/hooks", token, params={"limit": 2, "page": 2})
+    assert len(second.json()) == 1 and 'rel="prev"' in second.headers["Link"] and 'rel="next"' not in second.headers[
+        "Link"]
+    client = GiteaClient(gitea.url, token=token)
+    assert sorted(hook["config"]["url"][-1] for hook in client.hooks(f"{ADMIN}/web")) == ["0", "1", "2"]
+    assert sorted(app.name for app in client.oauth_apps()) == ["app0", "app1", "app2"]
