@@ -43,7 +43,8 @@ from drone_kit.platform.wiring_plan import (
 )
 
 NAME = "wiring"
-WIRING_MANAGER = "drone-kit-wiring"  # owns only the restart annotations: bootstrap owns the rest
+WIRING_MANAGER = "drone-kit-wiring"  # owns only its annotations: bootstrap and the Secrets' writer own the rest
+LOGGED_IN_WITH = "drone-kit.io/logged-in-with"  # the OAuth2 client the admin's last login to Drone went through
 DRONE_TOKEN = GeneratedSecret(DRONE_KIT_NAMESPACE, shim.DRONE_TOKEN_SECRET, (shim.DRONE_TOKEN_KEY,),
                               sizes=((shim.DRONE_TOKEN_KEY, 32),))  # Drone's API tokens are 32 characters
 
@@ -64,7 +65,7 @@ class Wiring:
         """What it changed, in words; [] when everything was already wired."""
         admin, password = self._admin()
         api = GiteaClient(self.gitea_url, token=self._gitea_token(admin, password))
-        client = self._oauth_client(api)
+        client, made = self._oauth_client(api)
         ensure_secret(self.cluster, DRONE_TOKEN)
         token = read_value(self.cluster, DRONE_TOKEN.namespace, DRONE_TOKEN.name, shim.DRONE_TOKEN_KEY) or ""
         settings = drone_settings(self.config, client, self._shim_signer("hook-secret"),
@@ -74,7 +75,10 @@ class Wiring:
                                 settings_hash(settings))
         # the shim reads Drone's token at start, to look for builds of hooks it was sending
         self._restart_on_change("shim", Workload("Deployment", DRONE_KIT_NAMESPACE, shim.NAME), content_hash(token))
-        self._first_login(admin, password, token)
+        # Gitea drops an application's grants with it: Drone's Gitea token for the admin dies with the
+        # application, so the login is done again for each new one, even after a run that stopped.
+        self._first_login(admin, password, token, again=made or self._logged_in_with() != client.client_id)
+        self._remember_login(client.client_id)
         self.report(NAME, "ready", "; ".join(self.changed) or "already wired")
         return self.changed
 
@@ -118,7 +122,8 @@ class Wiring:
         self._changed(f"Gitea access token {TOKEN_NAME!r} created")
         return made.sha1
 
-    def _oauth_client(self, api: GiteaClient) -> StoredClient:
+    def _oauth_client(self, api: GiteaClient) -> tuple[StoredClient, bool]:
+        """The application's client, and whether it was made in this run."""
         def stored(key: str) -> str:
             return read_value(self.cluster, DRONE_NAMESPACE, WIRING_SECRET, key) or ""
 
@@ -128,12 +133,12 @@ class Wiring:
         step = oauth_step(LiveApp(app.client_id, app.redirect_uris, app.confidential) if app else None, current,
                           redirect)
         if step == "keep":
-            return current
+            return current, False
         if app is not None:
             api.delete_oauth_app(app.id)
         made = api.create_oauth_app(OAUTH_APP_NAME, [redirect], confidential=True)
         self._changed(f"Gitea OAuth2 application {OAUTH_APP_NAME!r} {'created' if step == 'create' else 'made again'}")
-        return StoredClient(made.client_id, made.client_secret)
+        return StoredClient(made.client_id, made.client_secret), True
 
     def _restart_on_change(self, component: str, workload: Workload, digest: str) -> None:
         live = self.cluster.get("apps/v1", "Deployment", workload.name, workload.namespace)
@@ -151,17 +156,28 @@ class Wiring:
                   sleep=self.sleep).wait_ready(NAME, workload)
         self._changed(f"{workload.name} restarted")
 
-    def _first_login(self, admin: str, password: str, token: str) -> None:
+    def _first_login(self, admin: str, password: str, token: str, again: bool) -> None:
         self._until_answers()
-        try:
-            verify_first_login(self.drone_url, token, admin)
-            return
-        except FirstLoginFailed:
-            pass
+        if not again:
+            try:
+                verify_first_login(self.drone_url, token, admin)
+                return
+            except FirstLoginFailed:
+                pass
         self.report(NAME, "waiting", f"for {admin}'s first login to Drone through Gitea")
         first_login(self.drone_url, admin, password)
         verify_first_login(self.drone_url, token, admin)
         self._changed(f"{admin} logged in to Drone through Gitea")
+
+    def _logged_in_with(self) -> str:
+        live = self.cluster.get("v1", "Secret", WIRING_SECRET, DRONE_NAMESPACE) or {}
+        return ((live.get("metadata") or {}).get("annotations") or {}).get(LOGGED_IN_WITH, "")
+
+    def _remember_login(self, client_id: str) -> None:
+        if self._logged_in_with() != client_id:
+            self.cluster.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {
+                "name": WIRING_SECRET, "namespace": DRONE_NAMESPACE, "annotations": {LOGGED_IN_WITH: client_id}}},
+                field_manager=WIRING_MANAGER)
 
     def _until_answers(self) -> None:
         drone, deadline = DroneClient(self.drone_url), self.clock() + self.timeout

@@ -8,6 +8,7 @@ scm/driver/gitea/content.go, or `raw/{path}?ref=`).
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import secrets as random_tokens
@@ -199,6 +200,8 @@ def _repo_routes(gitea: FakeGitea, who: Caller, method: str, full_name: str, res
         return json_answer(200, repo_json(gitea, repo, rights))
     if rest.startswith("/raw/") and method == "GET":
         return _raw(gitea, repo, rest[len("/raw/"):], (query.get("ref") or [""])[0])
+    if rest.startswith("/contents/") and method == "GET":
+        return _contents(gitea, repo, rest[len("/contents/"):], (query.get("ref") or [""])[0])
     if rest == "/hooks" or rest.startswith("/hooks/"):
         if who.user is None:
             return api_error(gitea, 401, "token is required")
@@ -222,6 +225,22 @@ def _raw(gitea: FakeGitea, repo: Repo, path: str, ref: str) -> Answer:
     if content is None:
         return not_found(gitea)
     return Answer(200, content, "text/plain; charset=utf-8", [("X-Gitea-Object-Type", "file")])
+
+
+def _contents(gitea: FakeGitea, repo: Repo, path: str, ref: str) -> Answer:
+    """GetContents for a file (routers/api/v1/repo/file.go, services/repository/files/content.go):
+    ContentsResponse with the bytes in base64; directories are not modelled (404)."""
+    ref = ref or repo.default_branch
+    content = gitea.git.read_file(repo, ref, path)
+    if content is None:
+        return api_error(gitea, 404, f"object does not exist [id: , rel_path: {path}]")
+    name = path.rsplit("/", 1)[-1]
+    return json_answer(200, {"name": name, "path": path, "sha": "", "last_commit_sha": "", "type": "file",
+                             "size": len(content), "encoding": "base64",
+                             "content": base64.b64encode(content).decode(), "target": None,
+                             "url": f"{gitea.root_url}api/v1/repos/{repo.full_name}/contents/{path}?ref={ref}",
+                             "html_url": f"{gitea.root_url}{repo.full_name}/src/branch/{ref}/{path}",
+                             "download_url": f"{gitea.root_url}{repo.full_name}/raw/branch/{ref}/{path}"})
 
 
 def new_client_id() -> str:

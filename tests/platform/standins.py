@@ -29,7 +29,11 @@ echo "stand-in for $STANDIN_FOR started with: $*"
 mkdir -p /tmp/www
 for path in {paths}; do mkdir -p "/tmp/www/$(dirname "$path")"; echo ok > "/tmp/www/$path"; done
 for port in {ports}; do httpd -p "$port" -h /tmp/www; done
-exec sleep 2147483647
+# Stops at SIGTERM as the real programs do (PID 1 has no default handler): a Recreate rollout
+# would otherwise wait out the 30 s grace period for the old pod.
+trap 'exit 0' TERM INT
+sleep 2147483647 &
+wait
 """
 # The Gitea admin Job runs `gitea admin user ...`: the stand-in records the call and succeeds.
 GITEA_COMMAND = """#!/bin/sh

@@ -1,0 +1,189 @@
+"""`drone_kit wire` and `drone_kit wire repo`, run as an operator runs them, against the suite's
+real Kubernetes node (the Secrets, Drone's and the shim's Deployments as bootstrap renders them,
+with stand-in containers) and the fakes of Gitea and Drone on loopback (tests/fakes), Drone
+restarted with the node's environment for it at each rollout (drone_on_the_node.py).
+
+One wired platform for the module, in the order an operator meets things: the first wire; a
+second that changes nothing; the OAuth secret lost; a Gitea that refuses the login; repositories.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from kubernetes import client as k8s
+
+from drone_kit.clients.cluster_objects import ClusterObjects
+from drone_kit.platform import objects as o
+from drone_kit.platform.components import drone_server, gitea, shim
+from drone_kit.platform.config import DRONE_KIT_NAMESPACE, DRONE_NAMESPACE, GITEA_NAMESPACE, PlatformConfig
+from drone_kit.platform.secrets_store import ensure_secret, read_value
+from drone_kit.platform.wire import DRONE_TOKEN
+from drone_kit.platform.wiring_plan import GITEA_TOKEN_SECRET, WIRING_SECRET, login_redirect
+from tests.fakes.drone_gitea import DroneOnGitea
+from tests.fakes.drone_gitea_world import git
+from tests.fakes.gitea import FakeGitea
+from tests.platform.drone_on_the_node import DroneOnTheNode, drone_and_shim
+from tests.platform.platform_stack import DRONE_KIT
+
+CONFIG = PlatformConfig()
+
+
+@dataclass
+class Wired:
+    cluster: ClusterObjects
+    gitea: FakeGitea
+    drone: DroneOnGitea
+    node: DroneOnTheNode
+    kubeconfig: Path
+    work: Path
+    password: str
+
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*DRONE_KIT, *args[:1], "--kubeconfig", str(self.kubeconfig), "--gitea-url",
+                               self.gitea.url, "--drone-url", self.drone.url, *args[1:]],
+                              cwd=self.work, capture_output=True, text=True, timeout=300)
+
+    def secrets(self) -> list[str]:
+        """Every secret value wiring touches, to grep printed output for."""
+        found = [self.password, read_value(self.cluster, DRONE_KIT_NAMESPACE, GITEA_TOKEN_SECRET, "token"),
+                 read_value(self.cluster, DRONE_TOKEN.namespace, DRONE_TOKEN.name, "token")]
+        found += [read_value(self.cluster, DRONE_NAMESPACE, WIRING_SECRET, key) for key in (
+            "DRONE_GITEA_CLIENT_SECRET", "DRONE_FEATURE_SERVER_PROXY_SECRET", "DRONE_WEBHOOK_SECRET")]
+        return [value for value in found if value]
+
+
+def rolled_out(cluster: ClusterObjects, namespace: str, name: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        live = cluster.get("apps/v1", "Deployment", name, namespace) or {}
+        status = live.get("status") or {}
+        if status.get("readyReplicas") == 1 and status.get("observedGeneration") == live["metadata"]["generation"]:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{namespace}/{name} never became ready")
+
+
+@pytest.fixture(scope="module")
+def wired(platform_cluster, kube_node, base_image, tmp_path_factory):
+    cluster, work = platform_cluster, tmp_path_factory.mktemp("wire")
+    cluster.apply(o.namespace("test", GITEA_NAMESPACE))
+    for spec in (gitea.admin_secret(CONFIG), shim.SIGNERS):
+        cluster.apply(o.namespace("test", spec.namespace))
+        ensure_secret(cluster, spec)
+    for obj in drone_and_shim(CONFIG, base_image):
+        cluster.apply(obj)
+    ensure_secret(cluster, drone_server.SECRETS)
+    rolled_out(cluster, DRONE_NAMESPACE, "drone")
+    password = read_value(cluster, GITEA_NAMESPACE, gitea.ADMIN_SECRET, "password") or ""
+    kubeconfig = work / "kubeconfig"
+    kubeconfig.write_text(kube_node.kubeconfig())
+    # Gitea was installed by bootstrap: its admin made from the Secret by the init container.
+    with FakeGitea(CONFIG.gitea.admin_user, password, allowed_host_list="loopback") as fake_gitea, \
+            DroneOnGitea() as drone, DroneOnTheNode(cluster, drone, fake_gitea.url) as node:
+        yield Wired(cluster, fake_gitea, drone, node, kubeconfig, work, password)
+    for namespace in (GITEA_NAMESPACE, DRONE_NAMESPACE, DRONE_KIT_NAMESPACE):
+        k8s.CoreV1Api(cluster.api_client).delete_namespace(namespace)
+
+
+def assert_no_secret_in(wired: Wired, result: subprocess.CompletedProcess) -> None:
+    printed = result.stdout + result.stderr
+    assert wired.secrets() and not [secret for secret in wired.secrets() if secret in printed]
+
+
+def test_the_first_wire_makes_the_token_and_the_app_restarts_drone_and_logs_the_admin_in(wired):
+    result = wired.run("wire")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for line in ("Gitea access token 'drone-kit' created", "Gitea OAuth2 application 'drone' created",
+                 "drone restarted", "shim restarted", f"{CONFIG.gitea.admin_user} logged in to Drone through Gitea"):
+        assert line in result.stdout, result.stdout
+    app = next(app for app in wired.gitea.oauth.apps if app.name == "drone")
+    assert app.confidential and app.redirect_uris == [login_redirect(CONFIG)]
+    # Drone runs with what the node gives it: the new client, the shim as proxy, the admin's token
+    assert wired.drone.config.client_id == app.client_id
+    assert wired.drone.config.proxy_host == f"shim.{DRONE_KIT_NAMESPACE}.svc"
+    admin = wired.drone.user(CONFIG.gitea.admin_user)
+    assert admin is not None and admin.last_login and admin.token and admin.hash == read_value(
+        wired.cluster, DRONE_TOKEN.namespace, DRONE_TOKEN.name, "token")
+    assert_no_secret_in(wired, result)
+
+
+def test_a_second_wire_changes_nothing_and_restarts_nothing(wired):
+    before = wired.cluster.get("apps/v1", "Deployment", "drone", DRONE_NAMESPACE)["metadata"]["resourceVersion"]
+    restarts, logins = wired.node.restarts, list(wired.drone.logins)
+    result = wired.run("wire")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "wire: 0 changes" in result.stdout
+    assert wired.cluster.get("apps/v1", "Deployment", "drone", DRONE_NAMESPACE)["metadata"]["resourceVersion"] == before
+    assert (wired.node.restarts, wired.drone.logins) == (restarts, logins)
+
+
+def test_a_lost_oauth_secret_makes_the_app_again_and_drone_logs_in_with_it(wired):
+    old = next(app for app in wired.gitea.oauth.apps if app.name == "drone")
+    k8s.CoreV1Api(wired.cluster.api_client).patch_namespaced_secret(WIRING_SECRET, DRONE_NAMESPACE, [
+        {"op": "remove", "path": "/data/DRONE_GITEA_CLIENT_SECRET"}])
+    logins = len(wired.drone.logins)
+    result = wired.run("wire")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Gitea OAuth2 application 'drone' made again" in result.stdout and "drone restarted" in result.stdout
+    apps = [app for app in wired.gitea.oauth.apps if app.name == "drone"]
+    assert len(apps) == 1 and apps[0].client_id != old.client_id
+    assert wired.drone.config.client_id == apps[0].client_id
+    assert len(wired.drone.logins) == logins + 1  # the old app's grant, and Drone's Gitea token, went with it
+    assert_no_secret_in(wired, result)
+
+
+def test_a_gitea_that_refuses_the_login_stops_with_the_one_manual_step(wired):
+    admin = wired.gitea.user(CONFIG.gitea.admin_user)
+    k8s.CoreV1Api(wired.cluster.api_client).patch_namespaced_secret(WIRING_SECRET, DRONE_NAMESPACE, [
+        {"op": "remove", "path": "/data/DRONE_GITEA_CLIENT_SECRET"}])
+    admin.password = "changed-in-gitea-by-hand"
+    try:
+        result = wired.run("wire")
+    finally:
+        admin.password = wired.password
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert f"log in once at {wired.drone.url.rstrip('/')}/login" in result.stderr
+    assert_no_secret_in(wired, result)
+    again = wired.run("wire")
+    assert again.returncode == 0 and "logged in to Drone through Gitea" in again.stdout, again.stdout + again.stderr
+
+
+def test_wire_repo_activates_once_through_the_shim_and_trusts_only_when_asked(wired, tmp_path):
+    admin = CONFIG.gitea.admin_user
+    token = read_value(wired.cluster, DRONE_KIT_NAMESPACE, GITEA_TOKEN_SECRET, "token")
+    from drone_kit.clients.gitea import GiteaClient
+    api = GiteaClient(wired.gitea.url, token=token)
+    api.create_repository("web", auto_init=False)
+    api.create_repository("docs", auto_init=False)  # no .drone.yml: --all leaves it out
+    clone = tmp_path / "web"
+    git(tmp_path, "clone", "--quiet", f"http://{admin}:{wired.password}@127.0.0.1:{wired.gitea.server.port}/{admin}/web.git",
+        str(clone))
+    (clone / ".drone.yml").write_text("kind: pipeline\ntype: kubernetes\nname: default\nsteps: []\n")
+    git(clone, "add", "-A")
+    git(clone, "commit", "--quiet", "-m", "pipeline")
+    git(clone, "push", "--quiet", "origin", "HEAD:main")
+
+    result = wired.run("wire", "repo", "--all")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{admin}/web: activated in Drone" in result.stdout and "docs" not in result.stdout
+    hooks = api.hooks(f"{admin}/web")
+    assert [hook["config"]["url"].split("?")[0] for hook in hooks] == [f"http://shim.{DRONE_KIT_NAMESPACE}.svc/hook"]
+    repo = wired.drone.repo(f"{admin}/web")
+    assert repo is not None and repo.active and not repo.trusted
+
+    again = wired.run("wire", "repo", f"{admin}/web")
+    assert again.returncode == 0 and "wire repo: 0 changes" in again.stdout, again.stdout + again.stderr
+    assert [hook["id"] for hook in api.hooks(f"{admin}/web")] == [hooks[0]["id"]]  # not replaced
+
+    trusted = wired.run("wire", "repo", f"{admin}/web", "--trusted")
+    assert trusted.returncode == 0 and "trusted True" in trusted.stdout, trusted.stdout + trusted.stderr
+    assert wired.drone.repo(f"{admin}/web").trusted
+    missing = wired.run("wire", "repo", f"{admin}/nothing")
+    assert missing.returncode == 1 and f"Gitea has no repository {admin}/nothing" in missing.stderr
