@@ -4,7 +4,6 @@ and drone_kit's own Gitea client and headless login against both."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -13,35 +12,10 @@ import requests
 from drone_kit.clients.drone_account import verify_first_login
 from drone_kit.clients.login_browser import FirstLoginFailed
 from drone_kit.clients.oauth_login import first_login
-from tests.fakes.drone_gitea import DroneConfig, DroneOnGitea, DroneStartError
+from tests.fakes.drone_gitea import DroneConfig, DroneStartError
 from tests.fakes.drone_gitea_config import UserCreate
 from tests.fakes.drone_gitea_scm import next_page
-from tests.fakes.drone_gitea_world import ADMIN, PASSWORD, World, location, wire
-from tests.fakes.gitea import FakeGitea
-
-
-@pytest.fixture
-def gitea() -> Iterator[FakeGitea]:
-    with FakeGitea(ADMIN, PASSWORD, email="admin@example.com", allowed_host_list="loopback") as fake:
-        yield fake
-
-
-@pytest.fixture
-def drone() -> Iterator[DroneOnGitea]:
-    with DroneOnGitea() as fake:
-        yield fake
-
-
-@pytest.fixture
-def world(gitea: FakeGitea, drone: DroneOnGitea) -> World:
-    return wire(gitea, drone)
-
-
-@pytest.fixture
-def logged_in(world: World) -> World:
-    first_login(world.drone.url, ADMIN, PASSWORD)
-    return world
-
+from tests.fakes.drone_gitea_world import ADMIN, PASSWORD, location, wire
 
 # Configuration and start
 

@@ -6,44 +6,17 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import requests
 
 from drone_kit.clients.drone_account import verify_first_login
 from drone_kit.clients.gitea import DRONE_EVENTS
 from drone_kit.clients.oauth_login import first_login
-from tests.fakes.drone_gitea import DroneOnGitea
 from tests.fakes.drone_gitea_world import ADMIN, PASSWORD, PIPELINE, World, push_commit, wire
-from tests.fakes.gitea import FakeGitea
 
 APP = f"{ADMIN}/app"
 OTHER_HOST_HOOK = "http://127.0.0.1:9/elsewhere"
-
-
-@pytest.fixture
-def gitea() -> Iterator[FakeGitea]:
-    with FakeGitea(ADMIN, PASSWORD, email="admin@example.com", allowed_host_list="loopback") as fake:
-        yield fake
-
-
-@pytest.fixture
-def drone() -> Iterator[DroneOnGitea]:
-    with DroneOnGitea() as fake:
-        yield fake
-
-
-@pytest.fixture
-def world(gitea: FakeGitea, drone: DroneOnGitea) -> World:
-    return wire(gitea, drone)
-
-
-@pytest.fixture
-def logged_in(world: World) -> World:
-    first_login(world.drone.url, ADMIN, PASSWORD)
-    return world
 
 
 def activated(world: World, repo: str = "app") -> dict:
