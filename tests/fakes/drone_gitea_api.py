@@ -34,6 +34,7 @@ from tests.fakes.drone_answers import (
 )
 from tests.fakes.drone_api import page_window, token_of
 from tests.fakes.drone_gitea_scm import ScmError
+from tests.fakes.drone_gitea_step_logs import step_logs_answer
 from tests.fakes.drone_gitea_web import SESSION_COOKIE, cookies_of, session_login
 
 if TYPE_CHECKING:
@@ -58,6 +59,9 @@ def viewer(drone: DroneOnGitea, headers: Mapping[str, str], query: Mapping[str, 
 
 def api_answer(drone: DroneOnGitea, method: str, path: str, query: Mapping[str, list[str]],
                headers: Mapping[str, str], body: bytes) -> Answer:
+    step_logs = step_logs_answer(drone, method, path, query, headers, api_answer)
+    if step_logs is not None:
+        return step_logs
     user = viewer(drone, headers, query)
     if path.rstrip("/") in ("/api/user", "/api/user/repos"):
         if user is None:
