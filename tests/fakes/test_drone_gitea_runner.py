@@ -141,3 +141,19 @@ def test_a_pipeline_exec_refuses_is_an_error_of_the_stage(loop, engine, tmp_path
     assert "secret 'greeting' is not given" in stage["error"]
     assert summary(build)[0] == (1, "clone", "success", 0)
     assert {s["status"] for s in stage["steps"][1:]} == {"skipped"}
+
+
+def test_drone_kits_build_follower_says_each_step_as_it_changes_and_where_it_failed(loop, runner, tmp_path):
+    from drone_kit.clients.drone_admin import DroneAdmin
+    from drone_kit.platform.build_follow import failure_lines, follow
+    commit = push_commit(loop, APP, tmp_path, {".drone.yml": FAILING, "notes.txt": NOTES}, "fails on purpose")
+    said: list[str] = []
+    drone = DroneAdmin(loop.drone.url, loop.drone_token)
+    build = follow(drone, APP, commit, said.append, timeout=120)
+    assert build["status"] == "failure" and build["after"] == commit
+    assert said[0].startswith(f"build #1 of {commit[:8]}: ")
+    assert "break: failure (exit code 3)" in said and said[-1] == "build #1: failure"
+    assert said.index("greet: success") < said.index("break: failure (exit code 3)")
+    assert "after: skipped" in said
+    tail = failure_lines(drone, APP, build)
+    assert "break: about to fail" in tail and all(line.startswith("break: ") for line in tail)
