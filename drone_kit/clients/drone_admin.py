@@ -8,12 +8,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 import requests
 
 from drone_kit.clients.gitea_api import scrubbed
 from drone_kit.clients.retry import send_with_retries
+from drone_kit.clients.slugs import api_path
 from drone_kit.errors import DroneKitError
 
 
@@ -26,10 +26,10 @@ class DroneError(DroneKitError):
 
 
 def repo_path(slug: str) -> str:
-    owner, _, name = slug.partition("/")
-    if not owner or not name or "/" in name:
+    path = api_path(slug)
+    if path is None:
         raise DroneError(f"{slug!r} is not a repository name", hint="name it OWNER/NAME")
-    return f"/api/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
+    return f"/api/repos/{path}"
 
 
 class DroneAdmin:

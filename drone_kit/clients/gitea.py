@@ -16,6 +16,7 @@ from urllib.parse import quote
 import requests
 
 from drone_kit.clients.gitea_api import GiteaApi, GiteaError
+from drone_kit.clients.slugs import api_path
 
 # The events Drone registers its hooks for (go-scm scm/driver/gitea/repo.go).
 DRONE_EVENTS = ("pull_request", "create", "delete", "push")
@@ -60,10 +61,10 @@ def _app(item: dict) -> OAuthApp:
 
 
 def _repo_path(repo: str) -> str:
-    owner, _, name = repo.partition("/")
-    if not owner or not name or "/" in name:
+    path = api_path(repo)
+    if path is None:
         raise GiteaError(f"{repo!r} is not a repository name", hint="name it OWNER/NAME")
-    return f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
+    return f"/repos/{path}"
 
 
 class GiteaClient:

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -120,12 +121,23 @@ def remove_platform(cluster: ClusterObjects, objects: list[Obj]) -> None:
     for obj in sorted(objects, key=lambda o: o["kind"] != "ValidatingWebhookConfiguration"):
         if not obj["metadata"].get("namespace") and obj["kind"] != "Namespace":
             cluster.delete(obj["apiVersion"], obj["kind"], obj["metadata"]["name"])
-    for obj in objects:
-        if obj["kind"] == "Namespace":
-            cluster.delete("v1", "Namespace", obj["metadata"]["name"])
+    namespaces = [obj["metadata"]["name"] for obj in objects if obj["kind"] == "Namespace"]
+    for name in namespaces:
+        cluster.delete("v1", "Namespace", name)
+    namespaces_gone(cluster, namespaces)
     for volume in core.list_persistent_volume().items:
         if volume.metadata.name.startswith("dk-"):
             core.delete_persistent_volume(volume.metadata.name)
+
+
+def namespaces_gone(cluster: ClusterObjects, names: list[str], timeout: float = 180) -> None:
+    """Until the namespaces are deleted for good: one still terminating refuses every new object,
+    and the next module may make one of the same name."""
+    deadline = time.monotonic() + timeout
+    while [name for name in names if cluster.get("v1", "Namespace", name) is not None]:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"namespaces still terminating after {timeout:.0f}s: {names}")
+        time.sleep(1)
 
 
 @contextlib.contextmanager

@@ -28,7 +28,7 @@ from tests.fakes.drone_gitea import DroneOnGitea
 from tests.fakes.drone_gitea_world import git
 from tests.fakes.gitea import FakeGitea
 from tests.platform.drone_on_the_node import DroneOnTheNode, drone_and_shim
-from tests.platform.platform_stack import DRONE_KIT
+from tests.platform.platform_stack import DRONE_KIT, namespaces_gone
 
 CONFIG = PlatformConfig()
 
@@ -71,6 +71,7 @@ def rolled_out(cluster: ClusterObjects, namespace: str, name: str, timeout: floa
 @pytest.fixture(scope="module")
 def wired(platform_cluster, kube_node, base_image, tmp_path_factory):
     cluster, work = platform_cluster, tmp_path_factory.mktemp("wire")
+    namespaces_gone(cluster, [GITEA_NAMESPACE, DRONE_NAMESPACE, DRONE_KIT_NAMESPACE])  # an earlier module's
     cluster.apply(o.namespace("test", GITEA_NAMESPACE))
     for spec in (gitea.admin_secret(CONFIG), shim.SIGNERS):
         cluster.apply(o.namespace("test", spec.namespace))
@@ -88,6 +89,7 @@ def wired(platform_cluster, kube_node, base_image, tmp_path_factory):
         yield Wired(cluster, fake_gitea, drone, node, kubeconfig, work, password)
     for namespace in (GITEA_NAMESPACE, DRONE_NAMESPACE, DRONE_KIT_NAMESPACE):
         k8s.CoreV1Api(cluster.api_client).delete_namespace(namespace)
+    namespaces_gone(cluster, [GITEA_NAMESPACE, DRONE_NAMESPACE, DRONE_KIT_NAMESPACE])
 
 
 def assert_no_secret_in(wired: Wired, result: subprocess.CompletedProcess) -> None:
