@@ -8,6 +8,7 @@ Every value it makes is kept in a Kubernetes Secret, and none is ever printed.
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,8 +99,11 @@ class Wiring:
         return value
 
     def _store(self, namespace: str, name: str, values: dict[str, str]) -> None:
+        # `data`, not `stringData`: the server never stores the latter, so applying it would be a
+        # change, and a write, at every run.
+        data = {key: base64.b64encode(value.encode()).decode() for key, value in values.items()}
         self.cluster.apply({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-                            "metadata": metadata("secrets", name, namespace), "stringData": values})
+                            "metadata": metadata("secrets", name, namespace), "data": data})
 
     def _gitea_token(self, admin: str, password: str) -> str:
         """The stored token while Gitea still takes it; else a new one (Gitea shows a token once,
