@@ -130,7 +130,7 @@ def remove_platform(cluster: ClusterObjects, objects: list[Obj]) -> None:
             core.delete_persistent_volume(volume.metadata.name)
 
 
-def namespaces_gone(cluster: ClusterObjects, names: list[str], timeout: float = 180) -> None:
+def namespaces_gone(cluster: ClusterObjects, names: list[str], timeout: float = 600) -> None:
     """Until the namespaces are deleted for good: one still terminating refuses every new object,
     and the next module may make one of the same name."""
     deadline = time.monotonic() + timeout
