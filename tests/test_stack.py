@@ -76,3 +76,12 @@ def test_guard_allows_registered_test_hosts():
     finally:
         netguard.forget_test_host("10.231.0.2")
     assert not netguard.is_allowed("10.231.0.2")
+
+
+def test_guard_allows_a_registered_pod_network_only_while_it_is_registered():
+    netguard.allow_test_network("10.232.7.0/24")
+    try:
+        assert netguard.is_allowed("10.232.7.9") and not netguard.is_allowed("10.232.8.9")
+    finally:
+        netguard.forget_test_network("10.232.7.0/24")
+    assert not netguard.is_allowed("10.232.7.9")

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from drone_kit import __version__
+from drone_kit.cli.demo_command import demo_command
 from drone_kit.cli.images_command import images
 from drone_kit.cli.logs import configure_logging
 from drone_kit.cli.pipeline_commands import exec_command, lint_command
@@ -58,7 +59,8 @@ add_plugin_commands(cli)
 cli.add_command(shim)
 cli.add_command(lint_command)
 cli.add_command(exec_command)
-for command in (init_command, bootstrap_command, render_command, status_command, doctor_command, images, wire):
+for command in (init_command, bootstrap_command, render_command, status_command, doctor_command, images, wire,
+                demo_command):
     cli.add_command(command)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from drone_kit.cli.platform_commands import config_option, connect, kubeconfig_option, load_config
+from drone_kit.cli.wire_common import drone_url_option, gitea_url_option, wire_summary, wire_urls
 from drone_kit.platform import wire_repos
 from drone_kit.platform.progress import progress_for
 from drone_kit.platform.repo_plan import RepoSettings
@@ -18,9 +19,8 @@ from drone_kit.platform.wire import NAME, Wiring
 @click.group("wire", invoke_without_command=True)
 @config_option
 @kubeconfig_option
-@click.option("--gitea-url", metavar="URL", help="Where this machine reaches Gitea. Default: gitea.root_url's "
-                                                  "address from platform.yaml (http://<gitea.ip>:<gitea.http_port>/).")
-@click.option("--drone-url", metavar="URL", help="Where this machine reaches Drone. Default: http://<drone.ip>/.")
+@gitea_url_option
+@drone_url_option
 @click.pass_context
 def wire(ctx: click.Context, config_path: Path | None, kubeconfig: str | None, gitea_url: str | None,
          drone_url: str | None) -> None:
@@ -28,10 +28,11 @@ def wire(ctx: click.Context, config_path: Path | None, kubeconfig: str | None, g
     (made again if its secret was lost), Drone's settings (its OAuth client, the shim as the
     target of hooks and build events, the admin's API token; Drone restarts only when they
     change), and the admin's first login to Drone through Gitea, done as a browser would.
-    Runs after `drone_kit bootstrap`; safe to run again."""
+    `drone_kit bootstrap` ends with it; alone, it is safe to run again."""
     config = load_config(config_path)
-    ctx.obj = {**(ctx.obj or {}), "config": config, "kubeconfig": kubeconfig,
-               "gitea_url": gitea_url or config.gitea.root_url(), "drone_url": drone_url or f"http://{config.drone.ip}/"}
+    gitea_url, drone_url = wire_urls(config, gitea_url, drone_url)
+    ctx.obj = {**(ctx.obj or {}), "config": config, "kubeconfig": kubeconfig, "gitea_url": gitea_url,
+               "drone_url": drone_url}
     if ctx.invoked_subcommand is not None:
         return
     progress = progress_for(sys.stderr, [NAME])
@@ -40,7 +41,7 @@ def wire(ctx: click.Context, config_path: Path | None, kubeconfig: str | None, g
                          timeout=config.timeouts.ready).run()
     finally:
         progress.close()
-    click.echo(f"wire: {len(changed)} changes" + "".join(f"\n  {line}" for line in changed))
+    click.echo(wire_summary(changed))
 
 
 @wire.command("repo")

@@ -168,6 +168,13 @@ class GiteaClient:
         """Delete a webhook; False when there is none."""
         return self.api.delete(f"{_repo_path(repo)}/hooks/{int(hook_id)}", f"delete hook {hook_id} of {repo}")
 
+    def branch(self, repo: str, name: str) -> dict | None:
+        """A branch and its head commit: `{name, commit{id, message, timestamp (the author's date,
+        RFC 3339)}, …}` (routers/api/v1/repo/branch.go GetBranch); None when there is no such
+        branch (an empty repository has none)."""
+        return self.api.call("GET", f"{_repo_path(repo)}/branches/{quote(name, safe='/')}",
+                             f"read the branch {name} of {repo}", missing_ok=True)
+
     def file_content(self, repo: str, path: str, ref: str = "") -> bytes | None:
         """A file's bytes at `ref` (the default branch when empty); None when there is no such file."""
         what = f"read {path} of {repo}"

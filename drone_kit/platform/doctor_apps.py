@@ -5,6 +5,7 @@ would render. Pure."""
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import json
 
@@ -36,9 +37,11 @@ def live_env(view: ClusterView, namespace: str, marker: str) -> tuple[Obj, dict[
     return None
 
 
-def _allows(host_list: str, address: str) -> bool:
+def host_list_allows(host_list: str, address: str, host: str = "") -> bool:
+    """Pure: whether Gitea's ALLOWED_HOST_LIST lets hooks go to `address` (a private one), or to
+    `host` by one of its name globs."""
     for item in (part.strip().lower() for part in host_list.split(",")):
-        if item in ("*", "private") or item == address:
+        if item in ("*", "private") or item == address or (host and fnmatch.fnmatchcase(host.lower(), item)):
             return True
         try:
             if ipaddress.ip_address(address) in ipaddress.ip_network(item, strict=False):
@@ -61,7 +64,7 @@ def gitea_hosts(view: ClusterView, config: PlatformConfig) -> list[Finding]:
     if host_list is None:
         return [failed("gitea webhooks", f"{where} does not set ALLOWED_HOST_LIST: Gitea's default "
                        f"(external) refuses to deliver hooks to Drone at {config.drone.ip}", fix)]
-    if not _allows(host_list, config.drone.ip):
+    if not host_list_allows(host_list, config.drone.ip):
         return [failed("gitea webhooks", f"{where}'s ALLOWED_HOST_LIST {host_list!r} does not allow Drone at "
                        f"{config.drone.ip}", fix)]
     return [ok("gitea webhooks", f"ALLOWED_HOST_LIST {host_list!r} allows Drone at {config.drone.ip}")]

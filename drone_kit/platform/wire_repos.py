@@ -40,7 +40,7 @@ class RepoWiring:
         return sorted(repo["full_name"] for repo in self.gitea.repositories()
                       if self.gitea.file_content(repo["full_name"], PIPELINE_FILE) is not None)
 
-    def wire(self, slug: str) -> None:
+    def wire(self, slug: str, warn_without_pipeline: bool = True) -> None:
         if self.gitea.repository(slug) is None:
             raise DroneKitError(f"Gitea has no repository {slug} (or drone_kit's token cannot see it)",
                                 hint="check the name (OWNER/NAME as in its Gitea URL)")
@@ -57,7 +57,7 @@ class RepoWiring:
         if problem:
             raise DroneKitError(f"{slug}: {problem}", hint="Drone registers its hook at DRONE_SERVER_PROXY_HOST: "
                                 "run `drone_kit wire` (it sets that to the shim), then `drone_kit wire repo` again")
-        if self.gitea.file_content(slug, PIPELINE_FILE) is None:
+        if warn_without_pipeline and self.gitea.file_content(slug, PIPELINE_FILE) is None:
             self.report(NAME, "warning", f"{slug} has no {PIPELINE_FILE} on its default branch: pushes will not build")
 
     def _drone_repo(self, slug: str) -> dict:

@@ -33,6 +33,7 @@ class Gitea:
         self.total_header = True
         self.failures: list[int] = []  # statuses to answer first, whatever the call
         self.files = {".drone.yml": b"kind: pipeline\nsteps: []\n"}
+        self.branches = {"main": "a" * 40, "feature/x": "b" * 40}
         self.echo = ""  # words added to every error message, as a Gitea repeating what it was sent
 
 
@@ -136,6 +137,12 @@ def serve(gitea: Gitea) -> LoopbackServer:
                 return self.answer(201, hook)
             if rest == ["hooks"]:
                 return self._page(gitea.hooks, query)
+            if rest[0] == "branches":
+                name = "/".join(rest[1:])
+                if name not in gitea.branches:
+                    return self._error(404, "The target couldn't be found.")
+                return self.answer(200, {"name": name, "commit": {"id": gitea.branches[name],
+                                                                  "timestamp": "2026-11-26T09:41:02+03:00"}})
             if rest[0] == "hooks":
                 hook_id = int(rest[1])
                 found = any(h["id"] == hook_id for h in gitea.hooks)
@@ -274,6 +281,14 @@ def test_a_refused_hook_does_not_repeat_its_secret(gitea):
         client(gitea).create_hook(f"{ADMIN}/r1", "shim.lan/hook", "s3cret-signer")
     assert caught.value.status == 422 and "Invalid url" in caught.value.message
     assert "s3cret-signer" not in caught.value.message
+
+
+def test_a_branch_is_read_with_its_head_and_a_missing_one_is_none(gitea):
+    gitea_client = client(gitea)
+    assert gitea_client.branch(f"{ADMIN}/r1", "main")["commit"]["id"] == "a" * 40
+    assert gitea_client.branch(f"{ADMIN}/r1", "feature/x")["name"] == "feature/x"
+    assert gitea.seen[-1][1] == f"/api/v1/repos/{ADMIN}/r1/branches/feature/x"  # the route takes the rest of the path
+    assert gitea_client.branch(f"{ADMIN}/r1", "gone") is None
 
 
 def test_a_file_is_read_and_a_missing_one_is_none(gitea):

@@ -80,6 +80,7 @@ class FakeGitea:
                  allowed_host_list: str = "external") -> None:
         self.allowed_host_list = allowed_host_list  # [webhook] ALLOWED_HOST_LIST, `external` since 1.16
         self.deliver_timeout = 5.0  # [webhook] DELIVER_TIMEOUT
+        self.routes: dict[str, tuple[str, int]] = {}  # "host:port" → (ip, port): see gitea_delivery.post
         self.lock = threading.RLock()
         self.ids: dict[str, int] = {}
         self.users_by_id: dict[int, User] = {}

@@ -2,8 +2,8 @@
 in routers/api/v1/api.go: `/user/...` needs the user scope (and `/user/repos` the repository scope
 too), `/admin/...` the admin scope and a site admin, `/users/{u}/tokens` Basic auth with a password,
 `/repos/...` the repository scope. Handlers follow routers/api/v1/user/app.go, admin/user.go,
-repo/repo.go and repo/file.go (GetRawFile: `raw/{ref}/{path}` as go-scm's Contents.Find asks it,
-scm/driver/gitea/content.go, or `raw/{path}?ref=`).
+repo/repo.go, repo/branch.go (GetBranch) and repo/file.go (GetRawFile: `raw/{ref}/{path}` as
+go-scm's Contents.Find asks it, scm/driver/gitea/content.go, or `raw/{path}?ref=`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import uuid
 from typing import TYPE_CHECKING
 from urllib.parse import ParseResult, parse_qs, unquote
 
-from tests.fakes import gitea_auth, gitea_hooks
+from tests.fakes import gitea_auth, gitea_hooks, gitea_payloads
 from tests.fakes.gitea_auth import Caller
 from tests.fakes.gitea_json import (
     VERSION,
@@ -202,6 +202,8 @@ def _repo_routes(gitea: FakeGitea, who: Caller, method: str, full_name: str, res
         return _raw(gitea, repo, rest[len("/raw/"):], (query.get("ref") or [""])[0])
     if rest.startswith("/contents/") and method == "GET":
         return _contents(gitea, repo, rest[len("/contents/"):], (query.get("ref") or [""])[0])
+    if rest.startswith("/branches/") and method == "GET":
+        return _branch(gitea, who, repo, rest[len("/branches/"):])
     if rest == "/hooks" or rest.startswith("/hooks/"):
         if who.user is None:
             return api_error(gitea, 401, "token is required")
@@ -209,6 +211,21 @@ def _repo_routes(gitea: FakeGitea, who: Caller, method: str, full_name: str, res
             return api_error(gitea, 403, "user should be an owner or a collaborator with admin write of a repository")
         return gitea_hooks.routes(gitea, repo, method, rest[len("/hooks"):], query, form)
     return not_found(gitea)
+
+
+def _branch(gitea: FakeGitea, who: Caller, repo: Repo, name: str) -> Answer:
+    """GetBranch (routers/api/v1/repo/branch.go) and convert.ToBranch for a branch without
+    protection: its head as ToPayloadCommit makes it (the author's date as `timestamp`; no file
+    lists, which only webhooks fill); 404 for a branch that does not exist, as in an empty
+    repository."""
+    head = gitea.git.refs(repo).get(f"refs/heads/{name}")
+    if head is None:
+        return not_found(gitea)
+    commit = {**gitea_payloads.commit_json(gitea, repo, head), "added": None, "removed": None, "modified": None}
+    writer = gitea.can_write(who.user, repo)
+    return json_answer(200, {"name": name, "commit": commit, "protected": False, "required_approvals": 0,
+                             "enable_status_check": False, "status_check_contexts": [], "user_can_push": writer,
+                             "user_can_merge": writer, "effective_branch_protection_name": ""})
 
 
 def _raw(gitea: FakeGitea, repo: Repo, path: str, ref: str) -> Answer:

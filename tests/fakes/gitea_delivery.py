@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import socket
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from tests.fakes.gitea_hostlist import HostList
@@ -19,15 +20,19 @@ def _ip_port(ip: str, port: int) -> str:
 
 
 def post(url: str, headers: dict[str, str], body: bytes, allowed_host_list: str,
-         timeout: float) -> tuple[int, dict[str, str], str]:
-    """(status, response headers, response body); status 0 and "Delivery: …" when nothing came back."""
+         timeout: float, routes: Mapping[str, tuple[str, int]] | None = None) -> tuple[int, dict[str, str], str]:
+    """(status, response headers, response body); status 0 and "Delivery: …" when nothing came back.
+    `routes` ("host:port" → (ip, port)) stands for the cluster's DNS and Service routing, for an
+    in-cluster address (http://shim.drone-kit.svc/hook) served on loopback by a test."""
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
     failed = f'Delivery: Post "{url}": '
+    routed = (routes or {}).get(f"{host}:{port}")
     try:
-        ip = str(socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)[0][4][0])
+        ip = routed[0] if routed else str(socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)[0][4][0])
     except socket.gaierror:
         return 0, {}, failed + f"dial tcp: lookup {host}: no such host"
+    port = routed[1] if routed else port
     allowed = HostList(allowed_host_list or "external")
     if not allowed.allows(host, ip):
         return 0, {}, failed + f"dial tcp {_ip_port(ip, port)}: " + allowed.refusal(host, _ip_port(ip, port))

@@ -201,7 +201,8 @@ class Deliverer:
                                  "headers": {**headers, **({"Authorization": "******"}
                                                            if hook.authorization_header else {})}}
             status, response_headers, body = post(hook.url, headers, task.payload_content,
-                                                  self.gitea.allowed_host_list, self.gitea.deliver_timeout)
+                                                  self.gitea.allowed_host_list, self.gitea.deliver_timeout,
+                                                  self.gitea.routes)
             with self.gitea.lock:
                 task.response_info = {"status": status, "headers": response_headers, "body": body}
                 task.is_succeed = status // 100 == 2

@@ -162,6 +162,25 @@ def test_a_new_branch_sends_create_then_push(gitea, receiver, tmp_path):
     assert push["before"] == "0" * 40 and [c["message"] for c in push["commits"]] == ["Feature\n", "Initial commit\n"]
 
 
+def test_a_branch_shows_its_head_commit_as_get_branch_does(gitea, tmp_path):
+    api(gitea, "POST", "/user/repos", json={"name": "app", "auto_init": True})
+    api(gitea, "POST", "/user/repos", json={"name": "empty"})
+    work = tmp_path / "app"
+    git(tmp_path, "clone", remote(gitea, "app"), str(work))
+    git(work, "checkout", "-b", "feature/x")
+    git(work, "commit", "--allow-empty", "-m", "On a branch")
+    git(work, "push", "origin", "feature/x")
+    head = git(work, "rev-parse", "HEAD").stdout.strip()
+    branch = api(gitea, "GET", f"/repos/{ADMIN}/app/branches/feature/x").json()
+    assert (branch["name"], branch["protected"], branch["user_can_push"]) == ("feature/x", False, True)
+    commit = branch["commit"]
+    assert (commit["id"], commit["message"], commit["timestamp"]) == (
+        head, "On a branch\n", "2026-11-26T09:41:02+03:00")  # ToPayloadCommit: the author's date
+    assert commit["added"] is None  # only webhooks list the files
+    assert api(gitea, "GET", f"/repos/{ADMIN}/app/branches/gone").status_code == 404
+    assert api(gitea, "GET", f"/repos/{ADMIN}/empty/branches/main").status_code == 404  # an empty repository
+
+
 def test_a_push_needs_the_right_password(gitea, tmp_path):
     api(gitea, "POST", "/user/repos", json={"name": "app", "auto_init": True})
     work = tmp_path / "app"

@@ -36,6 +36,9 @@ from tests.stack.registry import running_registry
 from tests.stack.require import require_binary
 
 DRONE_KIT = [sys.executable, "-m", "drone_kit"]
+# The stand-ins of Gitea and Drone only answer their health paths: they cannot do the OAuth login
+# bootstrap's last phase, the wiring, needs (tests/platform/test_real_node_wire.py wires the fakes).
+BOOTSTRAP = ("bootstrap", "--no-wire")
 
 
 def free_node_port() -> int:

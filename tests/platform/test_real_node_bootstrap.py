@@ -27,7 +27,7 @@ from drone_kit.platform.config_file import load_config
 from drone_kit.platform.upstream_manifest import parse_manifest
 from tests.paths import METALLB_MANIFEST
 from tests.platform.metallb_standin import CertificateInjector
-from tests.platform.platform_stack import DRONE_KIT, prepared_platform
+from tests.platform.platform_stack import BOOTSTRAP, DRONE_KIT, prepared_platform
 
 FIXTURE = METALLB_MANIFEST
 
@@ -58,7 +58,7 @@ def test_an_api_server_too_old_for_metallb_is_refused_before_anything(platform, 
     document["metallb"].update(manifest_url=f"{platform.manifest_server}/metallb-native.yaml",
                                manifest_sha256=PlatformConfig().metallb.manifest_sha256)
     published.write_text(yaml.safe_dump(document))
-    result = platform.run("bootstrap", config=published)
+    result = platform.run(*BOOTSTRAP, config=published)
     assert result.returncode == 1
     assert "FAILED   kubernetes version: the cluster runs Kubernetes v1.20.2, but " in result.stderr
     assert "use x-kubernetes-validations, which needs 1.25 or later" in result.stderr
@@ -70,7 +70,7 @@ def test_metallb_whose_webhook_does_not_serve_yet_is_waited_for_then_reported(pl
     config = tmp_path / "platform.yaml"
     config.write_text(platform.config.read_text().replace("webhook_timeout: 180", "webhook_timeout: 20"))
     with CertificateInjector(platform_cluster.api_client, certificate=False):
-        result = platform.run("bootstrap", "--only", "metallb", config=config)
+        result = platform.run(*BOOTSTRAP, "--only", "metallb", config=config)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "metallb: failed timed out waiting for the webhook to accept IPAddressPool metallb-system/homelab-pool" in (
         result.stderr)
@@ -85,7 +85,7 @@ def test_metallb_whose_webhook_does_not_serve_yet_is_waited_for_then_reported(pl
 
 def test_a_run_killed_half_way_converges_on_the_next(platform, platform_cluster, kube_node):
     with CertificateInjector(platform_cluster.api_client):
-        process = subprocess.Popen([*DRONE_KIT, "bootstrap", "--config", str(platform.config), "--kubeconfig",
+        process = subprocess.Popen([*DRONE_KIT, *BOOTSTRAP, "--config", str(platform.config), "--kubeconfig",
                                     str(platform.kubeconfig)], env=platform.env, stderr=subprocess.PIPE, text=True)
         seen = []
         for line in process.stderr:  # type: ignore[union-attr]
@@ -97,7 +97,7 @@ def test_a_run_killed_half_way_converges_on_the_next(platform, platform_cluster,
         process.stderr.close()  # type: ignore[union-attr]
         assert process.returncode == -signal.SIGKILL, "".join(seen) + crash_of(kube_node)
         assert any(line.startswith("registry: ready") for line in seen), "".join(seen)
-        result = platform.run("bootstrap")
+        result = platform.run(*BOOTSTRAP)
     platform.runs.append(result)
     assert result.returncode == 0, result.stdout + result.stderr + crash_of(kube_node)
     names = [component.name for component in catalog.COMPONENTS]
@@ -141,7 +141,7 @@ def test_a_second_run_changes_nothing_and_keeps_every_secret(platform, platform_
     before, secrets = live_objects(platform_cluster, plan), secret_values(platform_cluster)
     assert len(secrets) >= 5
     started = time.monotonic()
-    result = platform.run("bootstrap")
+    result = platform.run(*BOOTSTRAP)
     elapsed = time.monotonic() - started
     platform.runs.append(result)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -182,14 +182,14 @@ def test_a_component_that_never_becomes_ready_stops_the_run_with_its_events(plat
     document["timeouts"]["ready"] = 40
     broken.write_text(yaml.safe_dump(document))
     try:
-        result = platform.run("bootstrap", "--only", "grafana", config=broken)
+        result = platform.run(*BOOTSTRAP, "--only", "grafana", config=broken)
         assert result.returncode == 1, result.stdout + result.stderr
         assert "grafana: timed out after 40s waiting for Deployment monitoring/grafana" in result.stderr, result.stderr
         assert "no-such-tag" in result.stderr and ("ErrImagePull" in result.stderr or "BackOff" in result.stderr), (
             result.stderr)
         assert "Hint: fix what the lines above show" in result.stderr
     finally:
-        restored = platform.run("bootstrap", "--only", "grafana")
+        restored = platform.run(*BOOTSTRAP, "--only", "grafana")
         assert restored.returncode == 0, restored.stderr
 
 
@@ -200,7 +200,7 @@ def test_diff_shows_what_would_change_field_by_field_and_applies_nothing(platfor
     document.setdefault("monitoring", {})["prometheus_retention"] = "3d"
     changed.write_text(yaml.safe_dump(document))
     before = platform_cluster.get("apps/v1", "Deployment", "prometheus", "monitoring")["metadata"]["resourceVersion"]
-    result = platform.run("bootstrap", "--diff", config=changed)
+    result = platform.run(*BOOTSTRAP, "--diff", config=changed)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     update = lines.index("~ update    Deployment monitoring/prometheus")
@@ -218,5 +218,5 @@ def test_no_generated_secret_is_ever_printed(platform, platform_cluster):
     values = [value for value in values if len(value) >= 16]  # random ones, not user names
     assert len(values) >= 8
     printed = "".join(run.stdout + run.stderr for run in platform.runs)
-    printed += platform.run("status").stdout + platform.run("bootstrap", "--dry-run").stdout
+    printed += platform.run("status").stdout + platform.run(*BOOTSTRAP, "--dry-run").stdout
     assert not [value for value in values if value in printed]

@@ -11,85 +11,26 @@ from __future__ import annotations
 
 import subprocess
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from kubernetes import client as k8s
 
-from drone_kit.clients.cluster_objects import ClusterObjects
-from drone_kit.platform import objects as o
-from drone_kit.platform.components import drone_server, gitea, shim
-from drone_kit.platform.config import DRONE_KIT_NAMESPACE, DRONE_NAMESPACE, GITEA_NAMESPACE, PlatformConfig
-from drone_kit.platform.secrets_store import ensure_secret, read_value
+from drone_kit.platform.components import shim
+from drone_kit.platform.config import DRONE_KIT_NAMESPACE, DRONE_NAMESPACE, PlatformConfig
+from drone_kit.platform.secrets_store import read_value
 from drone_kit.platform.wire import DRONE_TOKEN
 from drone_kit.platform.wiring_plan import GITEA_TOKEN_SECRET, WIRING_SECRET, login_redirect
-from tests.fakes.drone_gitea import DroneOnGitea
 from tests.fakes.drone_gitea_world import git
-from tests.fakes.gitea import FakeGitea
-from tests.platform.drone_on_the_node import DroneOnTheNode, drone_and_shim
-from tests.platform.platform_stack import DRONE_KIT, namespaces_gone
+from tests.platform.wired_platform import Wired, wired_platform
 
 CONFIG = PlatformConfig()
 
 
-@dataclass
-class Wired:
-    cluster: ClusterObjects
-    gitea: FakeGitea
-    drone: DroneOnGitea
-    node: DroneOnTheNode
-    kubeconfig: Path
-    work: Path
-    password: str
-
-    def run(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*DRONE_KIT, *args[:1], "--kubeconfig", str(self.kubeconfig), "--gitea-url",
-                               self.gitea.url, "--drone-url", self.drone.url, *args[1:]],
-                              cwd=self.work, capture_output=True, text=True, timeout=300)
-
-    def secrets(self) -> list[str]:
-        """Every secret value wiring touches, to grep printed output for."""
-        found = [self.password, read_value(self.cluster, DRONE_KIT_NAMESPACE, GITEA_TOKEN_SECRET, "token"),
-                 read_value(self.cluster, DRONE_TOKEN.namespace, DRONE_TOKEN.name, "token")]
-        found += [read_value(self.cluster, DRONE_NAMESPACE, WIRING_SECRET, key) for key in (
-            "DRONE_GITEA_CLIENT_SECRET", "DRONE_FEATURE_SERVER_PROXY_SECRET", "DRONE_WEBHOOK_SECRET")]
-        return [value for value in found if value]
-
-
-def rolled_out(cluster: ClusterObjects, namespace: str, name: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        live = cluster.get("apps/v1", "Deployment", name, namespace) or {}
-        status = live.get("status") or {}
-        if status.get("readyReplicas") == 1 and status.get("observedGeneration") == live["metadata"]["generation"]:
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"{namespace}/{name} never became ready")
-
-
 @pytest.fixture(scope="module")
 def wired(platform_cluster, kube_node, base_image, tmp_path_factory):
-    cluster, work = platform_cluster, tmp_path_factory.mktemp("wire")
-    namespaces_gone(cluster, [GITEA_NAMESPACE, DRONE_NAMESPACE, DRONE_KIT_NAMESPACE])  # an earlier module's
-    cluster.apply(o.namespace("test", GITEA_NAMESPACE))
-    for spec in (gitea.admin_secret(CONFIG), shim.SIGNERS):
-        cluster.apply(o.namespace("test", spec.namespace))
-        ensure_secret(cluster, spec)
-    for obj in drone_and_shim(CONFIG, base_image):
-        cluster.apply(obj)
-    ensure_secret(cluster, drone_server.SECRETS)
-    rolled_out(cluster, DRONE_NAMESPACE, "drone")
-    password = read_value(cluster, GITEA_NAMESPACE, gitea.ADMIN_SECRET, "password") or ""
-    kubeconfig = work / "kubeconfig"
-    kubeconfig.write_text(kube_node.kubeconfig())
-    # Gitea was installed by bootstrap: its admin made from the Secret by the init container.
-    with FakeGitea(CONFIG.gitea.admin_user, password, allowed_host_list="loopback") as fake_gitea, \
-            DroneOnGitea() as drone, DroneOnTheNode(cluster, drone, fake_gitea.url) as node:
-        yield Wired(cluster, fake_gitea, drone, node, kubeconfig, work, password)
-    for namespace in (GITEA_NAMESPACE, DRONE_NAMESPACE, DRONE_KIT_NAMESPACE):
-        k8s.CoreV1Api(cluster.api_client).delete_namespace(namespace)
-    namespaces_gone(cluster, [GITEA_NAMESPACE, DRONE_NAMESPACE, DRONE_KIT_NAMESPACE])
+    with wired_platform(platform_cluster, kube_node.kubeconfig(), base_image, tmp_path_factory.mktemp("wire"),
+                        CONFIG) as platform:
+        yield platform
 
 
 def assert_no_secret_in(wired: Wired, result: subprocess.CompletedProcess) -> None:
