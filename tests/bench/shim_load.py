@@ -16,7 +16,8 @@ p99, non-2xx answers, the CPU each accept costs each thread (the event loop; the
 writer and relay) and the peak RSS; then the ratios shim/bare and shim/one-fsync. After each shim
 has stopped, the outbox's rows are counted against the 2xx wrk saw: every 202 must be there (a few
 more rows are hooks committed while wrk was stopping, whose answers it no longer read). Other work
-on the machine skews all of it: the share of CPU it took just before the run is printed too.
+on the machine skews all of it: the share of CPU it took just before the runs is printed, and for
+each server the share it took during its run (the machine's busy CPU less the server's and wrk's).
 
 Targets for (a), 2 cores, wrk on the same machine: >= 3,500 durable accepts/s, >= 0.5x the bare
 endpoint, p99 <= 20 ms, peak RSS <= 80 MB.
@@ -33,6 +34,7 @@ import argparse
 import contextlib
 import os
 import re
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -92,6 +94,7 @@ class Result:
     cpu_us: tuple[float, ...] = ()  # CPU per accept of each thread, oldest first (the event loop first)
     rss_mb: float = 0.0
     rows: int = 0  # in the outbox after the shim stopped
+    others: float = 0.0  # share of the machine's CPU that other work took during the run
 
 
 def run_wrk(wrk: str, url: str, body: bytes, headers: dict, seconds: int, connections: int, tmp: Path) -> Result:
@@ -121,14 +124,17 @@ def run_wrk(wrk: str, url: str, body: bytes, headers: dict, seconds: int, connec
     return Result(ok / duration, latency("50%"), latency("99%"), non2xx, sum(map(int, re.findall(r"\d+", errors))), ok)
 
 
+def machine_ticks() -> tuple[int, int]:
+    """The machine's CPU ticks so far, all CPUs: (idle + iowait, all)."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return fields[3] + fields[4], sum(fields)
+
+
 def busy_elsewhere(seconds: float = 2.0) -> float:
     """The share of the machine's CPU that other work takes now: this benchmark needs all of it."""
-    def ticks() -> tuple[int, int]:
-        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        return fields[3] + fields[4], sum(fields)  # idle + iowait, all
-    idle_before, all_before = ticks()
+    idle_before, all_before = machine_ticks()
     time.sleep(seconds)
-    idle_after, all_after = ticks()
+    idle_after, all_after = machine_ticks()
     return 1 - (idle_after - idle_before) / max(all_after - all_before, 1)
 
 
@@ -147,12 +153,24 @@ def thread_cpu(pid: int) -> dict[int, float]:
     return seconds
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's reaped children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure(wrk: str, pid: int, url: str, body: bytes, headers: dict, args: argparse.Namespace, tmp: Path) -> Result:
     """wrk against the server `pid` at `url`, with what each accept cost its threads and its peak RSS."""
-    before = thread_cpu(pid)
+    before, machine_before, wrk_before = thread_cpu(pid), machine_ticks(), children_cpu()
     result = run_wrk(wrk, url, body, headers, args.seconds, args.connections, tmp)
     spent = {tid: cpu - before.get(tid, 0.0) for tid, cpu in thread_cpu(pid).items()}
     result.cpu_us = tuple(spent[tid] / max(result.ok, 1) * 1e6 for tid in sorted(spent))
+    # What the rest of the machine took meanwhile: its busy CPU less the server's and wrk's (wrk
+    # is the only child reaped during the run).
+    (idle_before, all_before), (idle_after, all_after) = machine_before, machine_ticks()
+    busy = (all_after - all_before - (idle_after - idle_before)) / TICK
+    ours = sum(spent.values()) + children_cpu() - wrk_before
+    result.others = max(busy - ours, 0.0) / max((all_after - all_before) / TICK, 1e-9)
     result.rss_mb = int(re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text()).group(1)) / 1024
     return result
 
@@ -211,16 +229,17 @@ def report(args: argparse.Namespace, servers: str, busy: float, group: Result, s
           f"{servers}, {os.cpu_count()} cores shared with wrk; Drone down (the relay only retries); "
           f"other work took {busy:.0%} of the CPU just before")
     print(f"{'':28}{'accepts/s':>10}{'p50 ms':>8}{'p99 ms':>8}{'non-2xx':>8}{'CPU us/accept':>17}"
-          f"{'peak RSS':>10}")
+          f"{'peak RSS':>10}{'others':>8}")
     for name, r in (("(a) shim, group commit", group), ("(b) shim, one fsync per hook", single),
                     ("(c) bare Starlette", bare)):
         # Threads by age: the event loop, then (the shim's) outbox writer and its WAL checkpointer,
         # started with the app, then its relay, started once uvicorn runs, and whatever came after.
         cpu = " + ".join(f"{us:.0f}" for us in (*r.cpu_us[:2], sum(r.cpu_us[2:])) if r is not bare or us)
         print(f"{name:28}{r.accepts:10.0f}{r.p50:8.2f}{r.p99:8.2f}{r.non2xx:8d}{cpu:>17}{f'{r.rss_mb:.0f} MB':>10}"
-              + (f"  socket errors {r.socket_errors}" if r.socket_errors else ""))
+              f"{r.others:8.0%}" + (f"  socket errors {r.socket_errors}" if r.socket_errors else ""))
     print("(CPU us/accept: the event loop + the outbox writer + the WAL checkpointer and the relay; the bare app "
-          "has its event loop only)")
+          "has its event loop only. others: the share of the machine's CPU that neither the server nor wrk took "
+          "during the run: other processes, and kernel threads such as the disk's flushing)")
     print(f"ratios: shim/bare {group.accepts / bare.accepts:.2f}x, "
           f"shim/one-fsync {group.accepts / single.accepts:.2f}x")
     for name, r in (("(a)", group), ("(b)", single)):
