@@ -50,3 +50,12 @@ def test_stop_does_not_wait_for_a_client_that_holds_its_connection():
         stopped_in = time.monotonic() - started
         released.set()
     assert stopped_in < 2
+
+
+def test_a_kept_alive_connection_is_not_served_after_stop():
+    """As a stopped process: a client's pooled connection (the shim's to Drone) is cut, not served on."""
+    with LoopbackServer(Pong) as server, requests.Session() as session:
+        assert session.get(f"{server.url}/ping", timeout=5).text == "pong"  # the connection stays in the pool
+        server.stop()
+        with pytest.raises(requests.ConnectionError):
+            session.get(f"{server.url}/ping", timeout=5)
