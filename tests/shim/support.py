@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 from starlette.types import ASGIApp
 
@@ -63,6 +64,15 @@ def gitea_headers(body: bytes, event: str = "push", secret: str = SECRET, delive
             "X-Gitea-Event-Type": event, "X-Gitea-Signature": signature, "X-Gogs-Delivery": delivery,
             "X-Gogs-Event": event, "X-Gogs-Signature": signature, "X-GitHub-Delivery": delivery,
             "X-GitHub-Event": event, "X-Hub-Signature-256": f"sha256={signature}"}
+
+
+def hook_answer(answer: Any) -> tuple[int, bool]:
+    """(the stored hook's id, whether it was a redelivery) from the shim's 202 to a hook (a
+    response of requests or of Starlette's TestClient)."""
+    assert answer.status_code == 202 and answer.content == b"", (answer.status_code, answer.text)
+    duplicate = answer.headers["x-drone-kit-duplicate"]
+    assert duplicate in ("true", "false"), duplicate
+    return int(answer.headers["x-drone-kit-hook-id"]), duplicate == "true"
 
 
 def push_body(repo: str, n: int) -> bytes:
