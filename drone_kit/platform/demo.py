@@ -113,8 +113,12 @@ class Demo:
         """The branch's files replaced by `files`, committed and pushed: the commit's id."""
         remote.clone(checkout)
         for old in checkout.iterdir():
-            if old.name != ".git":
-                shutil.rmtree(old) if old.is_dir() else old.unlink()
+            if old.name == ".git":
+                continue
+            if old.is_dir():
+                shutil.rmtree(old)
+            else:
+                old.unlink()
         for path, content in files.items():
             (checkout / path).parent.mkdir(parents=True, exist_ok=True)
             (checkout / path).write_bytes(content)
@@ -149,8 +153,9 @@ class Demo:
             problems.append(f"the broken release's build #{build.get('number')} should have failed at deploy, "
                             f"but failed at {step.name if step else 'no step'}")
         self._show_failure(wiring, slug, build)
-        if self._deployed_image() != image:
-            problems.append(f"the Deployment should be back on {image}, but runs {self._deployed_image()}")
+        deployed = self._deployed_image()
+        if deployed != image:
+            problems.append(f"the Deployment should be back on {image}, but runs {deployed}")
         problems += self._serving(version)
         if not problems:
             self.say(f"rolled back: the app still serves {version}")
