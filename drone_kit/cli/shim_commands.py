@@ -85,7 +85,10 @@ def serve(listen: str, **settings: Any) -> None:
     gc.freeze()
     click.echo(f"shim: serving on {listen}, relaying to {settings['drone_url']}", err=True)
     # No access log: at level warning uvicorn would still format each request's line, to drop it.
-    uvicorn.run(app, host=host or "0.0.0.0", port=int(port), log_level="warning", access_log=False)
+    # No proxy headers: Gitea and Drone reach the shim through its Service, no proxy in between,
+    # so an X-Forwarded-For is nobody's to trust (and uvicorn's middleware for it costs each hook).
+    uvicorn.run(app, host=host or "0.0.0.0", port=int(port), log_level="warning", access_log=False,
+                proxy_headers=False)
 
 
 @shim.command()
