@@ -62,6 +62,14 @@ def test_a_signed_body_without_a_repository_name_is_refused(tmp_path, nowhere, p
     assert 'drone_kit_shim_hooks_rejected_total{reason="not-json"} 1.0' in client.get("/metrics").text
 
 
+def test_a_signed_body_nested_too_deep_to_parse_is_refused_not_an_error(tmp_path, nowhere):
+    client = TestClient(shim_app(tmp_path, nowhere))
+    body = b'{"repository": {"full_name": "our-task/app"}, "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    answer = client.post("/hook", content=body, headers=gitea_headers(body))
+    assert answer.status_code == 400 and "repository.full_name" in answer.json()["message"]
+    assert client.get("/deliveries").json() == []
+
+
 def test_a_body_of_max_body_bytes_is_accepted(tmp_path, nowhere):
     body = push_body("our-task/app", 1)
     client = TestClient(shim_app(tmp_path, nowhere, max_body=len(body)))
