@@ -3,7 +3,7 @@
 SQLite copies the WAL back into the database (a checkpoint: ~1,000 pages written and an fsync of
 the database, ~8 ms here) in the commit that takes the WAL past `wal_autocheckpoint` pages. On the
 outbox writer thread that is a commit whose hooks, and every hook queued behind it, wait: at 4,000
-hooks/s, 8 times a second, the largest part of the shim's p99. Here a thread of its own does the
+hooks/s, several times a second, the largest part of the shim's p99. Here a thread of its own does the
 copying while the writer goes on committing (PASSIVE checkpoints never block a commit, and sqlite
 lets go of the GIL meanwhile). It cannot let the WAL start over by itself, though: that needs
 every frame copied when a write transaction begins, and under steady load a commit always lands
@@ -21,28 +21,31 @@ from drone_kit.shim.outbox import connect
 
 log = logging.getLogger(__name__)
 
-# Bytes committed (bodies) between two checkpoints: about a quarter of SQLite's autocheckpoint
-# (1,000 pages of 4 KiB), so what is left for the writer's own checkpoint stays small.
-CHECKPOINT_EVERY = 1 << 20
+# Seconds between two checkpoints, at most, while hooks are committed. A time, not a count of
+# hooks: how many WAL pages a hook adds ranges from under one (delivery ids in order, a short
+# backlog) to several (random ones over a long backlog, each on a page of its own in the index).
+# 50 ms keeps what the writer's own checkpoint finds left well under SQLite's 1,000 pages at
+# thousands of hooks a second, and costs an fsync of the database 20 times a second at most.
+CHECKPOINT_EVERY = 0.05
 
 
 class Checkpointer:
-    """`committed(size)` after each commit; every `every` bytes, a PASSIVE checkpoint on a thread."""
+    """`committed(now)` after each commit; a PASSIVE checkpoint on a thread at most every `every`
+    seconds (`now`: time.monotonic())."""
 
-    def __init__(self, path: Path, every: int = CHECKPOINT_EVERY) -> None:
+    def __init__(self, path: Path, every: float = CHECKPOINT_EVERY) -> None:
         self.path, self.every = path, every
         self.checkpoints = 0  # done so far
-        self._pending = 0  # bytes committed since the last nudge (the writer thread's own)
+        self._nudged = float("-inf")  # when the writer last asked for one (the writer thread's own)
         self._wanted = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="outbox-checkpointer", daemon=True)
         self._thread.start()
 
-    def committed(self, size: int) -> None:
-        """Called by the writer thread after each commit, with the bytes it committed."""
-        self._pending += size
-        if self._pending >= self.every:
-            self._pending = 0
+    def committed(self, now: float) -> None:
+        """Called by the writer thread after each commit."""
+        if now - self._nudged >= self.every:
+            self._nudged = now
             self._wanted.set()
 
     def close(self, timeout: float = 10.0) -> None:

@@ -91,7 +91,7 @@ class Relay:
     def recover(self) -> None:
         """Every hook that was being sent when the shim stopped may have reached Drone: if Drone
         shows a build of it, it did; otherwise it is sent again."""
-        for hook in self.outbox.in_flight():
+        for hook in self.outbox.in_flight(self.clock()):
             if self._drone_has_build_for(hook):
                 self.outbox.delivered(hook.id, self.clock())
                 log.info("hook %s (%s): Drone has its build; not sent again", hook.id, hook.repo)

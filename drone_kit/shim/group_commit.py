@@ -1,6 +1,7 @@
-"""Group commit for the outbox: hooks that arrive together share one transaction and one fsync, on
-a writer thread of their own, so a slow disk or a lock wait never stalls the event loop. Each
-hook's request is answered only once the transaction holding its row is durable."""
+"""Group commit for the outbox: hooks that arrive together share one transaction (their bodies one
+fsync in the body log, their rows another), on a writer thread of their own, so a slow disk or a
+lock wait never stalls the event loop. Each hook's request is answered only once the transaction
+holding its row is durable."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
+from drone_kit.shim.body_log import BodyLog
 from drone_kit.shim.checkpoints import Checkpointer
-from drone_kit.shim.outbox import NewHook, connect, insert
+from drone_kit.shim.outbox import NewHook, connect, insert, open_body_log
 
 log = logging.getLogger(__name__)
 
@@ -96,25 +99,29 @@ class GroupCommitter:
         # WAL then starts over at the next commit (see `checkpoints`).
         db = connect(self.path)
         try:
-            stop = False
-            while not stop:
-                batch, stop = self._next_batch()
-                if batch:
-                    self._commit(db, batch)
+            bodies = open_body_log(db, self.path)
+            try:
+                stop = False
+                while not stop:
+                    batch, stop = self._next_batch()
+                    if batch:
+                        self._commit(db, bodies, batch)
+            finally:
+                bodies.close()
         finally:
             db.close()
 
-    def _commit(self, db: sqlite3.Connection, batch: list[_Waiting]) -> None:
+    def _commit(self, db: sqlite3.Connection, bodies: BodyLog, batch: list[_Waiting]) -> None:
         try:
             # In autocommit mode, insert commits the batch as one transaction before it returns.
-            results = insert(db, [hook for hook, _, _ in batch])
+            results = insert(db, bodies, [hook for hook, _, _ in batch])
             self.transactions += 1
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:
             log.error("could not commit %d hooks to the outbox: %s", len(batch), error)
             _answer(batch, [None] * len(batch), error)
             return
         _answer(batch, results, None)
-        self.checkpointer.committed(sum(len(hook.body) for hook, _, _ in batch))
+        self.checkpointer.committed(time.monotonic())
 
 
 def _answer(batch: list[_Waiting], results: list, error: BaseException | None) -> None:

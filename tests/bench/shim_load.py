@@ -1,12 +1,12 @@
-"""Benchmark (issue #12): how many hooks per second the shim accepts durably, against one fsync
+"""Benchmark (issue #12): how many hooks per second the shim accepts durably, against one commit
 per hook and against a bare Starlette endpoint, in one run on this machine.
 
 wrk sends the same signed 6 KB push from loopback, with a unique X-Gitea-Delivery per request,
 over --connections connections to each of:
 
   (a) the shim as it ships: `drone_kit shim serve` in a subprocess, one uvicorn worker, defaults
-      (group commit: hooks arriving together share one transaction and one fsync);
-  (b) the same shim with DRONE_KIT_SHIM_COMMIT_BATCH=1: one transaction and one fsync per hook;
+      (group commit: hooks arriving together share one transaction, its bodies one fsync and its rows another);
+  (b) the same shim with DRONE_KIT_SHIM_COMMIT_BATCH=1: one transaction (two fsyncs) per hook;
   (c) a bare Starlette endpoint under the same uvicorn that reads the body and answers 202 (with
       no body, as the shim answers a hook).
 
@@ -23,7 +23,7 @@ synchronous=FULL). Drone is down throughout, so the relay only retries, as when 
 and the outbox's backlog grows. For each server it prints the medians over the rounds of durable
 accepts/s (2xx per second), p50 and p99, the non-2xx answers, the CPU each accept cost each
 thread (the event loop; the shim's outbox writer and relay), the peak RSS and each round's
-accepts/s; then the ratios shim/bare and shim/one-fsync. After each shim has stopped, the
+accepts/s; then the ratios shim/bare and shim/one-commit. After each shim has stopped, the
 outbox's rows are counted against the 2xx wrk saw: every 202 must be there (a few more rows are
 hooks committed while wrk was stopping, whose answers it no longer read). Other work on the
 machine skews all of it: the share of CPU it took just before the runs is printed, and for each
@@ -303,7 +303,7 @@ def report(args: argparse.Namespace, servers: str, busy: float, group: Server, s
     by_round = [a.accepts / b.accepts for a, b in zip(group.rounds, bare.rounds, strict=True)]
     ratio = median(by_round)
     print(f"ratios: shim/bare {ratio:.2f}x (median of each round's, whose runs are seconds apart: "
-          f"{', '.join(f'{x:.2f}' for x in by_round)}), shim/one-fsync {group.accepts() / single.accepts():.2f}x")
+          f"{', '.join(f'{x:.2f}' for x in by_round)}), shim/one-commit {group.accepts() / single.accepts():.2f}x")
     for name, r in (("(a)", group), ("(b)", single)):
         verdict = "every 202 is in the outbox" if r.rows >= r.ok() else f"MISSING {r.ok() - r.rows} accepted hooks"
         extra = f" ({r.rows - r.ok()} more rows: answered after wrk stopped reading)" if r.rows > r.ok() else ""
@@ -334,7 +334,7 @@ def main() -> None:
             path.mkdir()
         with speedups_hidden(tmp, args.without_speedups) as servers, contextlib.ExitStack() as stack:
             group = stack.enter_context(shim("(a) shim, group commit", runs["group"]))
-            single = stack.enter_context(shim("(b) shim, one fsync per hook", runs["single"], commit_batch="1"))
+            single = stack.enter_context(shim("(b) shim, one commit per hook", runs["single"], commit_batch="1"))
             plain = stack.enter_context(bare(runs["bare"]))
             # Round after round on each server in turn, so that what slows the machine down for a
             # while (its neighbours, the disk) falls on all three alike: (a) and (c) next to each

@@ -19,8 +19,10 @@ GITEA_AUTHORIZATION = "Bearer gitea-hook-authorization-4b1d"
 
 
 def raw_files(tmp_path) -> bytes:
-    """Every byte SQLite wrote for the outbox: the database, its WAL and any journal."""
-    return b"".join(path.read_bytes() for path in tmp_path.glob("outbox.sqlite*"))
+    """Every byte written for the outbox: the database, its WAL and any journal, the body log."""
+    files = [path for path in tmp_path.glob("outbox.sqlite*") if path.is_file()]
+    files += list((tmp_path / "outbox.sqlite.bodies").iterdir())
+    return b"".join(path.read_bytes() for path in files)
 
 
 def test_no_secret_of_a_hook_is_stored(tmp_path):
@@ -32,7 +34,7 @@ def test_no_secret_of_a_hook_is_stored(tmp_path):
         signatures.append(headers["X-Gitea-Signature"])
         assert client.post(f"/hook{query}", content=body, headers=headers).status_code == 202
     stored = raw_files(tmp_path)
-    assert b"our-task/app" in stored  # the hooks are there…
+    assert b"our-task/app" in stored and push_body("our-task/app", 1) in stored  # the hooks are there…
     for secret in (SECRET, GITEA_AUTHORIZATION, "gitea-hook-authorization-4b1d", *signatures):
         assert secret.encode() not in stored  # …and nothing secret with them
 
@@ -102,6 +104,19 @@ def test_delivered_and_ignored_hooks_are_pruned_after_the_retention_failed_ones_
     assert [hook.id for hook in outbox.page(10)] == [ids[3], ids[2]]
 
 
+def test_pruning_removes_the_body_segments_no_hook_points_at(tmp_path):
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    outbox.bodies.segment_bytes = 1  # a segment per hook
+    ids = [outbox.add(new_hook(n))[0] for n in range(4)]
+    assert outbox.bodies.segments() == [1, 2, 3, 4]
+    for hook_id in ids[:2]:
+        outbox.delivered(hook_id, 1000.0)
+    outbox.failed(ids[2], 1000.0, "HTTP 500: no .drone.yml")
+    assert outbox.prune(before=1500.0) == 2
+    assert outbox.bodies.segments() == [3, 4]  # the failed hook's body stays for a replay
+    assert [hook.body for hook in outbox.page(10)] == [push_body("our-task/app", n) for n in (3, 2)]
+
+
 def test_a_replayed_hook_gets_a_fresh_retry_budget(tmp_path):
     outbox = Outbox(tmp_path / "outbox.sqlite")
     hook_id, _ = outbox.add(new_hook(1))
@@ -135,4 +150,17 @@ def test_an_outbox_from_before_bounded_retries_opens_with_its_hooks(tmp_path):
         """)
     outbox = Outbox(path)
     [hook] = outbox.due(now=2.0)
-    assert hook.delivery == "old-1" and hook.first_attempt is None
+    assert hook.delivery == "old-1" and hook.first_attempt is None and hook.body == b"{}"  # its body in its row
+    new_id, _ = outbox.add(new_hook(2, repo="our-task/other"))
+    assert {h.id: h.body for h in outbox.page(10)} == {hook.id: b"{}", new_id: push_body("our-task/other", 2)}
+
+
+def test_a_hook_whose_body_is_lost_is_failed_saying_so_and_its_repository_goes_on(tmp_path):
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    outbox.bodies.segment_bytes = 1  # a segment per hook
+    lost, kept = outbox.add(new_hook(1))[0], outbox.add(new_hook(2, repo="our-task/other"))[0]
+    outbox.bodies.path(1).unlink()  # removed by hand
+    assert [hook.id for hook in outbox.due(now=time.time() + 1)] == [kept]
+    [failed] = outbox.page(10, status="failed", bodies=False)
+    assert failed.id == lost and "its body is lost" in failed.last_error and "00000001.bodies" in failed.last_error
+    assert [hook.body for hook in outbox.page(10, bodies=False)] == [b"", b""]  # /deliveries reads no body

@@ -5,13 +5,13 @@ an error of its own), and what it accepts is stored byte for byte under its repo
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from drone_kit.shim.outbox import Outbox
 from drone_kit.shim.signatures import gitea_signature
 from tests.shim.support import SECRET, shim_app
 from tests.stack.registry import free_port
@@ -38,8 +38,8 @@ def test_any_correctly_signed_body_is_stored_as_sent_or_refused_with_a_reason(tm
                "X-Gitea-Signature": gitea_signature(body, SECRET)}
     answer = client.post("/hook", content=body, headers=headers)
     assert answer.status_code in (202, 400), answer.text
-    with sqlite3.connect(tmp / "outbox.sqlite") as db:
-        rows = db.execute("SELECT repo, event, body FROM hooks WHERE delivery = ?", (delivery,)).fetchall()
+    rows = [(hook.repo, hook.event, hook.body) for hook in Outbox(tmp / "outbox.sqlite").page(10)
+            if hook.delivery == delivery]
     if answer.status_code == 400:
         assert rows == [] and answer.json()["message"]
         return
