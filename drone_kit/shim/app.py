@@ -81,7 +81,7 @@ def create_app(config: ShimConfig, clock: Callable[[], float] = time.time) -> Ho
             query = deliveries_query(request.query_params)
         except ValueError as e:
             return JSONResponse({"message": str(e)}, status_code=400)
-        hooks = await run_in_threadpool(outbox.page, query.limit, query.before, query.status, False)
+        hooks = await run_in_threadpool(outbox.page, query.limit, query.before, query.status, bodies=False)
         headers = {"Link": f'</deliveries?{query.next_page(hooks[-1].id)}>; rel="next"'} \
             if len(hooks) == query.limit else {}
         return JSONResponse([delivery_summary(h) for h in hooks], headers=headers)
