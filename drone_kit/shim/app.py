@@ -86,11 +86,16 @@ def create_app(config: ShimConfig, clock: Callable[[], float] = time.time) -> Ho
             if len(hooks) == query.limit else {}
         return JSONResponse([delivery_summary(h) for h in hooks], headers=headers)
 
-    async def prometheus(request: Request) -> Response:
+    def read_outbox_gauges() -> None:
         depth, oldest = outbox.depth()
         metrics.depth.set(depth)
         metrics.oldest.set(clock() - oldest if oldest else 0)
         metrics.failed_now.set(outbox.count("failed"))
+
+    # The outbox is read and locked off the event loop: a slow disk or a commit holding the lock
+    # must not hold up the hooks coming in meanwhile.
+    async def prometheus(request: Request) -> Response:
+        await run_in_threadpool(read_outbox_gauges)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     async def card(request: Request) -> JSONResponse:
@@ -103,7 +108,8 @@ def create_app(config: ShimConfig, clock: Callable[[], float] = time.time) -> Ho
         return JSONResponse({"ok": True})
 
     async def readyz(request: Request) -> JSONResponse:
-        checks = {"outbox_writable": outbox.writable(), "drone_reachable": await run_in_threadpool(drone.reachable)}
+        checks = {"outbox_writable": await run_in_threadpool(outbox.writable),
+                  "drone_reachable": await run_in_threadpool(drone.reachable)}
         return JSONResponse(checks, status_code=200 if all(checks.values()) else 503)
 
     @contextlib.asynccontextmanager

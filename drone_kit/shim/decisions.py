@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode
 from drone_kit.clients.retry import transient_status
 
 ZERO_SHA = "0" * 40
+TRIGGER_HOOK = "@hook"  # a build's `trigger` when a hook made it (drone core/trigger.go)
 
 # What Drone's hook parser reads, minus anything secret: the signature is made again from the
 # configured hook secret when the hook is sent, and Gitea's optional Authorization header is
@@ -89,12 +90,20 @@ def gives_up(attempts: int, first_attempt: float | None, now: float, limits: Ret
     return attempts >= limits.attempts or age >= limits.age
 
 
-def build_of(event: str, payload: dict, build: dict) -> bool:
-    """Pure: whether Drone's `build` was made from this hook (its parsed body): its commit and ref."""
+def build_of(event: str, payload: dict, build: dict, not_before: float) -> bool:
+    """Pure: whether Drone's `build` was made from this hook (its parsed body): triggered by a hook
+    (not a restart, promotion, rollback, cron or manual build of the same commit, whose trigger is
+    a user or "@cron"), of the event, commit and ref Drone makes of this hook, and created no
+    earlier than `not_before` (an earlier push of the same commit to the same ref made its own)."""
+    if build.get("trigger") != TRIGGER_HOOK or (build.get("created") or 0) < not_before:
+        return False
     if event == "push":
-        return build.get("after") == payload.get("after") and build.get("ref") == payload.get("ref")
+        ref = str(payload.get("ref") or "")
+        built_as = "tag" if ref.startswith("refs/tags/") else "push"
+        return build.get("event") == built_as and build.get("after") == payload.get("after") and build.get("ref") == ref
     if event == "pull_request":
         pull = payload.get("pull_request") or {}
         head = (pull.get("head") or {}).get("sha")
-        return build.get("after") == head and build.get("ref") == f"refs/pull/{pull.get('number')}/head"
+        return (build.get("event") == "pull_request" and build.get("after") == head
+                and build.get("ref") == f"refs/pull/{pull.get('number')}/head")
     return False

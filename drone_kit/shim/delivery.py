@@ -103,6 +103,7 @@ class Relay:
         if not self.drone.token or not expects_build(hook.event, hook.body):
             return False
         payload = json.loads(hook.body)  # an object: expects_build said so
+        not_before = hook.received - RECOVERY_SKEW
         for page in range(1, RECOVERY_PAGES + 1):
             try:
                 builds = self.drone.builds(hook.repo, page=page)
@@ -110,9 +111,9 @@ class Relay:
                 log.warning("hook %s (%s): cannot ask Drone for its builds (%s); sending it again", hook.id,
                             hook.repo, e)
                 return False
-            if any(build_of(hook.event, payload, build) for build in builds):
+            if any(build_of(hook.event, payload, build, not_before) for build in builds):
                 return True
             oldest = min((build.get("created") or 0 for build in builds), default=0)
-            if not builds or oldest < hook.received - RECOVERY_SKEW:
+            if not builds or oldest < not_before:
                 return False
         return False

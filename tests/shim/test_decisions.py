@@ -133,14 +133,46 @@ def test_the_hook_urls_secret_is_never_kept(query, expected):
     assert query_without_secrets(query) == expected
 
 
+NOW = 1_790_000_000
+
+
+def hook_build(**fields) -> dict:
+    """A build as Drone lists it, made by a hook at NOW unless `fields` say otherwise."""
+    return {"trigger": "@hook", "event": "push", "created": NOW, **fields}
+
+
 def test_a_build_is_matched_to_the_push_that_made_it():
     payload = json.loads(push_body("our-task/app", 9))
-    assert build_of("push", payload, {"after": payload["after"], "ref": payload["ref"]})
-    assert not build_of("push", payload, {"after": payload["after"], "ref": "refs/heads/other"})
-    assert not build_of("push", payload, {"after": "f" * 40, "ref": payload["ref"]})
+    same = {"after": payload["after"], "ref": payload["ref"]}
+    assert build_of("push", payload, hook_build(**same), NOW - 60)
+    assert not build_of("push", payload, hook_build(after=payload["after"], ref="refs/heads/other"), NOW - 60)
+    assert not build_of("push", payload, hook_build(after="f" * 40, ref=payload["ref"]), NOW - 60)
+
+
+def test_a_build_of_the_same_commit_not_made_by_this_push_is_not_its_build():
+    payload = json.loads(push_body("our-task/app", 9))
+    same = {"after": payload["after"], "ref": payload["ref"]}
+    # made before the hook arrived: the same commit pushed to the same branch earlier
+    assert not build_of("push", payload, hook_build(**same, created=NOW - 61), NOW - 60)
+    # a promotion, a rollback or a restart by a user; a cron build; a manual build
+    assert not build_of("push", payload, hook_build(**same, trigger="octocat", event="promote"), NOW - 60)
+    assert not build_of("push", payload, hook_build(**same, trigger="octocat", event="rollback"), NOW - 60)
+    assert not build_of("push", payload, hook_build(**same, trigger="octocat"), NOW - 60)
+    assert not build_of("push", payload, hook_build(**same, trigger="@cron", event="cron"), NOW - 60)
+    assert not build_of("push", payload, hook_build(**same, trigger="octocat", event="custom"), NOW - 60)
+
+
+def test_a_pushed_tag_is_matched_to_drones_tag_build():
+    payload = {**json.loads(push_body("our-task/app", 9)), "ref": "refs/tags/v1.0"}
+    tag = {"after": payload["after"], "ref": "refs/tags/v1.0"}
+    assert build_of("push", payload, hook_build(**tag, event="tag"), NOW - 60)
+    assert not build_of("push", payload, hook_build(**tag, event="push"), NOW - 60)
 
 
 def test_a_build_is_matched_to_the_pull_request_that_made_it():
     payload = {"action": "synchronized", "pull_request": {"number": 4, "head": {"sha": "a" * 40}}}
-    assert build_of("pull_request", payload, {"after": "a" * 40, "ref": "refs/pull/4/head"})
-    assert not build_of("pull_request", payload, {"after": "a" * 40, "ref": "refs/pull/5/head"})
+    pull = {"event": "pull_request", "after": "a" * 40}
+    assert build_of("pull_request", payload, hook_build(**pull, ref="refs/pull/4/head"), NOW - 60)
+    assert not build_of("pull_request", payload, hook_build(**pull, ref="refs/pull/5/head"), NOW - 60)
+    assert not build_of("pull_request", payload, hook_build(**pull, ref="refs/pull/4/head", created=NOW - 61),
+                        NOW - 60)

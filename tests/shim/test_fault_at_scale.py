@@ -22,8 +22,11 @@ from tests.shim.test_shim import _shim_pid
 
 REPOS = [f"our-task/app{i}" for i in range(5)]
 POISONED = 1234  # the commit Drone cannot build: its .drone.yml does not parse
-# Long enough for the head hooks of the 30 s outage, short enough to watch the poisoned one fail.
-RETRY = {"retry_max": "1", "retry_age": "35s"}
+# Through the outage, hooks are given up only after 10 minutes: the outage lasts as long as the
+# bursts during it take, 30 s or more on a slow machine. Once Drone is back, every hook still
+# waiting has been tried since, and 35 s is enough to watch the poisoned one fail.
+THROUGH_THE_OUTAGE = {"retry_max": "1", "retry_age": "10m"}
+AFTER_THE_OUTAGE = {"retry_max": "1", "retry_age": "35s"}
 
 
 class Gitea:
@@ -96,7 +99,7 @@ def test_2000_hooks_through_an_outage_a_poisoned_commit_and_three_kills(tmp_path
     poisoned_delivery = ""
     poisoned_after = f"{POISONED:040x}"
     drone.fail_commits[poisoned_after] = (500, "Not Found")  # Drone found no .drone.yml at that commit
-    options = {**RETRY, "drone_token": drone.token}
+    options = {**THROUGH_THE_OUTAGE, "drone_token": drone.token}
     gitea = Gitea()
     try:
         drone.down()
@@ -115,7 +118,7 @@ def test_2000_hooks_through_an_outage_a_poisoned_commit_and_three_kills(tmp_path
             os.kill(_shim_pid(port), signal.SIGKILL)  # kill 2: mid-delivery
         with running_shim(tmp_path, drone.url, port=port, **options) as shim:
             gitea.burst(shim, range(1400, 2000), kill_after=len(gitea.accepted) + 300)  # kill 3: under load
-        with running_shim(tmp_path, drone.url, port=port, **options) as shim:
+        with running_shim(tmp_path, drone.url, port=port, **{**options, **AFTER_THE_OUTAGE}) as shim:
             gitea.redeliver(shim)
             assert gitea.undelivered == []
             poisoned_delivery = gitea.numbers[POISONED]

@@ -134,3 +134,16 @@ def test_every_in_flight_hook_is_checked_against_drones_builds_whatever_the_back
     drain(relay, outbox, clock)
     afters = [json.loads(d["body"])["after"] for d in drone.deliveries]
     assert afters.count(f"{1:040x}") == 1 and afters.count(f"{9999:040x}") == 1
+
+
+def test_a_build_of_the_same_commit_made_before_the_hook_came_is_not_taken_for_its_build(tmp_path, drone):
+    clock = Clock()
+    relay, outbox, _ = relay_for(tmp_path, drone, clock)
+    push_to_drone(drone, 1)  # this commit, pushed to this branch and built ten minutes before…
+    clock.now += 600
+    again = add_push(outbox, 1, clock.now - 5)  # …is pushed to it again, and the shim dies sending it
+    outbox.sending(again, clock.now - 5)
+    relay.recover()
+    assert outbox.page(10)[0].status == "pending"
+    drain(relay, outbox, clock)
+    assert [json.loads(d["body"])["after"] for d in drone.deliveries] == [f"{1:040x}"] * 2
