@@ -58,6 +58,20 @@ class DroneClient:
     def activate(self, repo: str) -> None:
         self._call("POST", f"/api/repos/{repo}")
 
+    def repository(self, repo: str) -> dict | None:
+        """The repository as Drone has it (`active` says whether it builds), None when Drone does not
+        know it; DroneUnavailable when Drone cannot say."""
+        try:
+            response = self.session.get(f"{self.url}/api/repos/{repo}", headers=self._auth(), timeout=self.timeout)
+            found = response.json() if response.status_code == 200 else None
+        except (requests.RequestException, ValueError) as e:
+            raise DroneUnavailable(type(e).__name__) from e
+        if response.status_code == 404:
+            return None
+        if not isinstance(found, dict):
+            raise DroneUnavailable(f"HTTP {response.status_code}")
+        return found
+
     def builds(self, repo: str, page: int = 1, per_page: int = 100) -> list[dict]:
         """One page of a repository's builds, newest first (Drone caps `per_page` at 100);
         DroneUnavailable when Drone cannot say."""

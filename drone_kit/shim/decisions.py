@@ -71,8 +71,9 @@ def expects_build(event: str, body: bytes) -> bool:
 
 def delivery_outcome(status: int | None, body: str, auto_activate: bool, build_expected: bool = False) -> str:
     """Pure: "delivered"; "retry" (no answer, 5xx, 429); "sync" (ask Drone to sync its repositories,
-    activate, then retry); "inactive" (the repository is disabled in Drone: it builds nothing);
-    "activate" (activate it again, then retry); or "failed"."""
+    activate, then retry); "not-found" (Drone has no active repository of that name: whether it
+    knows one, not activated, only its API can tell); "inactive" (the repository is disabled in
+    Drone: it builds nothing); "activate" (activate it again, then retry); or "failed"."""
     if status is None or transient_status(status):
         return "retry"
     if 200 <= status < 300:
@@ -80,7 +81,7 @@ def delivery_outcome(status: int | None, body: str, auto_activate: bool, build_e
             return "activate" if auto_activate else "inactive"
         return "delivered"
     if "cannot find repository" in body.lower():
-        return "sync" if auto_activate else "failed"
+        return "sync" if auto_activate else "not-found"
     return "failed"
 
 

@@ -56,13 +56,16 @@ class Relay:
         status, text = self.drone.deliver_hook(hook.query, headers, hook.body)
         build_expected = expects_build(hook.event, hook.body)
         outcome = delivery_outcome(status, text, self.auto_activate, build_expected)
+        inactive = "disabled"
+        if outcome == "not-found":
+            outcome, inactive = ("inactive", "not activated") if self._known_but_inactive(hook) else ("failed", "")
         now, answer = self.clock(), text if status is None else f"HTTP {status}: {text}"
         if outcome == "delivered":
             self.outbox.delivered(hook.id, now)
         elif outcome == "inactive":
-            self.outbox.ignored(hook.id, now, "the repository is disabled in Drone (auto_activate is off)")
-            log.warning("hook %s (%s, %s) ignored by Drone: the repository is disabled there", hook.id, hook.repo,
-                        hook.event)
+            self.outbox.ignored(hook.id, now, f"the repository is {inactive} in Drone (auto_activate is off)")
+            log.warning("hook %s (%s, %s) ignored by Drone: the repository is %s there", hook.id, hook.repo,
+                        hook.event, inactive)
         elif outcome == "failed" or gives_up(hook.attempts + 1, hook.first_attempt or now, now, self.limits):
             outcome = "failed"
             self.outbox.failed(hook.id, now, answer)
@@ -87,6 +90,19 @@ class Relay:
         if sync:
             self.drone.sync_repositories()
         self.drone.activate(repo)
+
+    def _known_but_inactive(self, hook: Hook) -> bool:
+        """Whether Drone knows the hook's repository and has not activated it: it answers a hook for
+        one the same as for a repository it does not know. Without a token, or when Drone cannot
+        say, it is taken for unknown (the hook fails, and can be replayed)."""
+        if not self.drone.token:
+            return False
+        try:
+            found = self.drone.repository(hook.repo)
+        except DroneUnavailable as e:
+            log.warning("hook %s (%s): cannot ask Drone about the repository (%s)", hook.id, hook.repo, e)
+            return False
+        return found is not None and not found.get("active")
 
     def recover(self) -> None:
         """Every hook that was being sent when the shim stopped may have reached Drone: if Drone

@@ -30,6 +30,16 @@ GITEA = FIXTURES / "gitea"
 SECRET = "drone-kit-test-secret"
 
 
+class Clock:
+    """A clock of the test's own, for code that takes its clock as an argument: it moves when told."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @contextlib.contextmanager
 def running_shim(tmp: Path, drone_url: str, port: int | None = None, **options: str) -> Iterator[str]:
     port = port or free_port()

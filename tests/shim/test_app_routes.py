@@ -1,5 +1,6 @@
 """The shim's other routes through Starlette's TestClient: Drone's signed build events, the card
-templates Drone's UI fetches, and the health checks. No process, no Drone unless a route asks it."""
+templates Drone's UI fetches, the health checks, and what /metrics and /deliveries say once the
+relay the app runs has failed or ignored a hook. No process, no Drone unless a test asks it."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ from tests.shim.support import (
     SECRET,
     drone_build_event,
     drone_signed_headers,
+    gitea_headers,
+    push_body,
     shim_app,
     signed_drone_event,
+    wait_for,
 )
 from tests.stack.registry import free_port
 
+REPO = "our-task/app"
 WEBHOOK_SECRET = "drone-webhook-s3cret"
 USER_CREATED = {"event": "user", "action": "created", "user": {"id": 2, "login": "alice", "admin": False}}
 
@@ -117,3 +122,53 @@ def test_readyz_with_drone_up(tmp_path):
         answer = TestClient(shim_app(tmp_path, drone.url)).get("/readyz")
     assert answer.status_code == 200
     assert answer.json() == {"outbox_writable": True, "drone_reachable": True}
+
+
+def sample(client: TestClient, name: str) -> float | None:
+    """The value of an unlabelled sample in /metrics."""
+    for line in client.get("/metrics").text.splitlines():
+        found, _, value = line.partition(" ")
+        if found == name:
+            return float(value)
+    return None
+
+
+def post_push(client: TestClient, n: int) -> None:
+    body = push_body(REPO, n)
+    assert client.post("/hook", content=body, headers=gitea_headers(body)).status_code == 202
+
+
+def listed(client: TestClient) -> list[dict]:
+    return client.get("/deliveries").json()
+
+
+def test_a_hook_drone_refuses_for_good_is_counted_and_listed_as_failed(tmp_path):
+    # One attempt: Drone's trigger error fails the hook at once instead of after the retry budget.
+    with FakeDrone(SECRET) as drone, TestClient(shim_app(tmp_path, drone.url, retry_attempts=1)) as client:
+        drone.fail_commits[f"{2:040x}"] = (500, "Not Found")  # no .drone.yml at that commit
+        post_push(client, 1)
+        post_push(client, 2)
+        # The relay counts a hook just after writing its status: wait for both.
+        wait_for(lambda: [d["status"] for d in listed(client)] == ["failed", "delivered"]
+                 and sample(client, "drone_kit_shim_hooks_failed_total"), timeout=10, what="the hook to fail")
+        failed, _ = listed(client)
+        counts = {name: sample(client, f"drone_kit_shim_{name}") for name in (
+            "hooks_failed_total", "hooks_delivered_total", "hooks_ignored_total", "hooks_retried_total",
+            "outbox_failed")}
+    assert counts == {"hooks_failed_total": 1.0, "hooks_delivered_total": 1.0, "hooks_ignored_total": 0.0,
+                      "hooks_retried_total": 0.0, "outbox_failed": 1.0}
+    assert failed["attempts"] == 1 and failed["error"].startswith("HTTP 500") and "Not Found" in failed["error"]
+
+
+def test_a_hook_for_a_repository_disabled_in_drone_is_counted_and_listed_as_ignored(tmp_path):
+    with FakeDrone(SECRET) as drone, TestClient(shim_app(tmp_path, drone.url)) as client:
+        drone.inactive_repos.add(REPO)
+        post_push(client, 1)
+        wait_for(lambda: [d["status"] for d in listed(client)] == ["ignored"]
+                 and sample(client, "drone_kit_shim_hooks_ignored_total"), timeout=10, what="the hook to be ignored")
+        [ignored] = listed(client)
+        counts = {name: sample(client, f"drone_kit_shim_{name}") for name in (
+            "hooks_ignored_total", "hooks_failed_total", "hooks_delivered_total", "outbox_failed")}
+    assert counts == {"hooks_ignored_total": 1.0, "hooks_failed_total": 0.0, "hooks_delivered_total": 0.0,
+                      "outbox_failed": 0.0}
+    assert "disabled in Drone" in ignored["error"] and drone.builds.get(REPO, []) == []

@@ -54,7 +54,7 @@ def test_a_failure_another_try_can_fix_is_retried(status, body):
 @pytest.mark.parametrize("body", [CANNOT_FIND, "cannot find repository", '{"message":"CANNOT FIND REPOSITORY"}'])
 def test_an_unknown_repository_is_synced_only_with_auto_activate(body):
     assert delivery_outcome(400, body, auto_activate=True) == "sync"
-    assert delivery_outcome(400, body, auto_activate=False) == "failed"
+    assert delivery_outcome(400, body, auto_activate=False) == "not-found"
 
 
 @pytest.mark.parametrize("status, body", [

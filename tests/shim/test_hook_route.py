@@ -116,7 +116,7 @@ def test_the_lifespan_runs_the_relay_to_drone(tmp_path):
     assert "drone_kit_shim_hooks_delivered_total 1.0" in metrics
 
 
-def test_a_declared_length_over_max_body_is_refused_before_reading(tmp_path, nowhere):
+def test_a_body_over_max_body_is_refused_naming_the_limit(tmp_path, nowhere):
     client = TestClient(shim_app(tmp_path, nowhere, max_body=1000))
     body = push_body("our-task/app", 1)
     answer = client.post("/hook", content=body, headers={**gitea_headers(body), "Content-Length": str(len(body))})

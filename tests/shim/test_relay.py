@@ -6,7 +6,6 @@ checked against Drone's builds, paging back through them, before it is sent agai
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import requests
@@ -16,17 +15,9 @@ from drone_kit.shim.decisions import RetryLimits, stored_headers
 from drone_kit.shim.delivery import Relay
 from drone_kit.shim.outbox import NewHook, Outbox
 from tests.fakes.drone import FakeDrone
-from tests.shim.support import SECRET, gitea_headers, push_body
+from tests.shim.support import SECRET, Clock, gitea_headers, push_body
 
 REPO = "our-task/app"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -96,6 +87,30 @@ def test_a_push_to_a_repository_disabled_in_drone_is_counted_as_ignored(tmp_path
     [hook] = outbox.page(1)
     assert hook.status == "ignored" and "disabled in Drone" in hook.last_error
     assert outcomes == ["inactive"] and drone.builds.get(REPO, []) == [] and drone.activated == []
+
+
+def test_a_push_to_a_repository_drone_knows_but_never_activated_is_counted_as_ignored(tmp_path, drone):
+    clock = Clock()
+    relay, outbox, outcomes = relay_for(tmp_path, drone, clock)
+    drone.never_activated.add(REPO)
+    drone.unknown_repos.add("our-task/other")
+    add_push(outbox, 1, clock.now)
+    add_push(outbox, 2, clock.now, repo="our-task/other")
+    drain(relay, outbox, clock)
+    known, unknown = reversed(outbox.page(2))
+    assert known.status == "ignored" and "not activated in Drone" in known.last_error
+    assert unknown.status == "failed" and "Cannot find repository" in unknown.last_error
+    assert sorted(outcomes) == ["failed", "inactive"] and drone.activated == [] and drone.builds == {}
+
+
+def test_without_a_drone_token_a_repository_drone_does_not_build_from_fails(tmp_path, drone):
+    clock = Clock()
+    relay, outbox, outcomes = relay_for(tmp_path, drone, clock)
+    relay.drone = DroneClient(drone.url)
+    drone.never_activated.add(REPO)
+    add_push(outbox, 1, clock.now)
+    drain(relay, outbox, clock)
+    assert statuses(outbox) == ["failed"] and outcomes == ["failed"]
 
 
 def test_with_auto_activate_a_disabled_repository_is_activated_and_the_hook_sent_again(tmp_path, drone):
