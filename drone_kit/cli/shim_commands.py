@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import click
 
 from drone_kit.errors import DroneKitError
+from drone_kit.shim.config import MAX_BODY, ShimConfig
 from drone_kit.shim.outbox import Outbox
 from drone_kit.step.settings import parse_duration
 
@@ -59,6 +61,8 @@ def shim() -> None:
 @_option("auto_activate", is_flag=True, default=False,
          help="When Drone does not know a repository, has never activated it, or has it disabled, ask Drone "
               "to sync and (re)activate it, then retry.")
+@_option("retry_base", default="1s", show_default=True, type=DURATION,
+         help="First wait between delivery attempts; each next one doubles it, up to --retry-max.")
 @_option("retry_max", default="60s", show_default=True, type=DURATION, help="Longest wait between delivery attempts.")
 @_option("retry_attempts", default=100, show_default=True, type=click.IntRange(min=1),
          help="Attempts before a hook Drone keeps refusing is marked failed (then the repository's next hook goes).")
@@ -68,22 +72,32 @@ def shim() -> None:
          help="How long delivered hooks stay in the outbox (and /deliveries). Failed ones stay until replayed.")
 @_option("commit_batch", default=256, show_default=True, type=click.IntRange(min=1),
          help="Hooks per outbox transaction at most; hooks arriving together share one fsync.")
+@_option("max_body", default=MAX_BODY, show_default=True, type=click.IntRange(min=1),
+         help="Largest hook or Drone event body in bytes; a larger one is refused with 413 before it is read.")
 def serve(listen: str, **settings: Any) -> None:
     """Serve the shim: POST /hook (from Gitea), POST /drone/events (Drone's global webhook),
     GET /metrics, /healthz, /readyz, /deliveries."""
     import uvicorn
 
     from drone_kit.shim.app import create_app
-    from drone_kit.shim.config import ShimConfig
 
     host, _, port = listen.rpartition(":")
-    if not port.isdigit():
-        raise DroneKitError(f"listen: expected HOST:PORT, got {listen!r}", hint="e.g. --listen 0.0.0.0:8080")
-    app = create_app(ShimConfig(**settings))
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise DroneKitError(f"listen: expected HOST:PORT with a port from 1 to 65535, got {listen!r}",
+                            hint="e.g. --listen 0.0.0.0:8080 (or DRONE_KIT_SHIM_LISTEN)")
+    config = ShimConfig(**settings)
+    try:
+        app = create_app(config)
+    except (OSError, sqlite3.Error) as e:
+        hint = "set --outbox or DRONE_KIT_SHIM_OUTBOX to a writable file on a persistent volume"
+        raise DroneKitError(f"outbox: cannot open {config.outbox}: {e}", hint=hint) from e
     # Everything made so far lives as long as the process: kept out of the collector's full passes,
     # which otherwise stall every request for tens of milliseconds now and then.
     gc.freeze()
     click.echo(f"shim: serving on {listen}, relaying to {settings['drone_url']}", err=True)
+    if not config.drone_token:
+        click.echo("shim: no --drone-token: a hook being sent when the shim stops is sent again on restart, "
+                   "without asking Drone whether it built it already", err=True)
     # No access log: at level warning uvicorn would still format each request's line, to drop it.
     # No proxy headers: Gitea and Drone reach the shim through its Service, no proxy in between,
     # so an X-Forwarded-For is nobody's to trust (and uvicorn's middleware for it costs each hook).

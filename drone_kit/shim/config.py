@@ -40,6 +40,11 @@ class ShimConfig:
             if getattr(self, key) <= 0:
                 raise DroneKitError(f"{key}: must be above 0, got {getattr(self, key)!r}",
                                     hint=f"set --{key.replace('_', '-')} or DRONE_KIT_SHIM_{key.upper()}")
+        if self.auto_activate and not self.drone_token:
+            raise DroneKitError("auto_activate: Drone activates repositories only for a token's user, and "
+                                "drone_token is not set",
+                                hint="set --drone-token or DRONE_KIT_SHIM_DRONE_TOKEN (a Drone admin token), or "
+                                     "leave out --auto-activate")
         if not self.hook_secret:
             raise DroneKitError("hook_secret: not set; without it no hook can be checked",
                                 hint="set it to Drone's DRONE_FEATURE_SERVER_PROXY_SECRET "
