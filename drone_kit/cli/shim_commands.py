@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import gc
+import os
 import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -17,6 +19,7 @@ from drone_kit.shim.outbox import Outbox
 from drone_kit.step.settings import parse_duration
 
 ENV = "DRONE_KIT_SHIM_"
+T = TypeVar("T")
 
 
 class Duration(click.ParamType):
@@ -41,6 +44,36 @@ DURATION = Duration()
 
 def _option(name: str, **kwargs: Any) -> Callable[[Any], Any]:
     return click.option(f"--{name.replace('_', '-')}", name, envvar=ENV + name.upper(), show_envvar=True, **kwargs)
+
+
+def _outbox_problem(path: Path) -> str:
+    """Why no outbox can be at `path`, in the OS's words, or "" if none is seen. Asked before anything
+    is created, because SQLite says only "unable to open database file", and the outbox makes its
+    parent folders, so a later failure would leave them behind."""
+    if path.is_dir():
+        return os.strerror(errno.EISDIR)
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return os.strerror(errno.ENOTDIR)
+    # SQLite's WAL and the body log are files beside the outbox: its folder must take new files too
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.R_OK | os.W_OK)):
+        return os.strerror(errno.EACCES)
+    return ""
+
+
+def _open_outbox(path: Path, open_it: Callable[[], T]) -> T:
+    hint = "set --outbox (or DRONE_KIT_SHIM_OUTBOX) to a file in a folder you can write to, on a persistent volume"
+    problem = _outbox_problem(path)
+    if problem:
+        raise DroneKitError(f"--outbox: cannot open {path}: {problem}", hint=hint)
+    try:
+        return open_it()
+    except OSError as e:
+        raise DroneKitError(f"--outbox: cannot open {path}: {e.strerror or e}", hint=hint) from e
+    except sqlite3.Error as e:
+        raise DroneKitError(f"--outbox: cannot open {path}: {e}", hint=hint) from e
 
 
 @click.group()
@@ -82,15 +115,12 @@ def serve(listen: str, **settings: Any) -> None:
     from drone_kit.shim.app import create_app
 
     host, _, port = listen.rpartition(":")
-    if not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise DroneKitError(f"listen: expected HOST:PORT with a port from 1 to 65535, got {listen!r}",
-                            hint="e.g. --listen 0.0.0.0:8080 (or DRONE_KIT_SHIM_LISTEN)")
+    # not isdigit: it takes "²", which int() refuses
+    if not port.isdecimal() or not 1 <= int(port) <= 65535:
+        raise DroneKitError(f"--listen: expected HOST:PORT with a port from 1 to 65535, got {listen!r}",
+                            hint="e.g. --listen 0.0.0.0:8080 (or DRONE_KIT_SHIM_LISTEN=0.0.0.0:8080)")
     config = ShimConfig(**settings)
-    try:
-        app = create_app(config)
-    except (OSError, sqlite3.Error) as e:
-        hint = "set --outbox or DRONE_KIT_SHIM_OUTBOX to a writable file on a persistent volume"
-        raise DroneKitError(f"outbox: cannot open {config.outbox}: {e}", hint=hint) from e
+    app = _open_outbox(config.outbox, lambda: create_app(config))
     # Everything made so far lives as long as the process: kept out of the collector's full passes,
     # which otherwise stall every request for tens of milliseconds now and then.
     gc.freeze()
@@ -115,7 +145,7 @@ def replay(hook_id: int | None, all_failed: bool, outbox: Path) -> None:
         raise DroneKitError("give either a HOOK_ID or --failed", hint="GET /deliveries lists the hooks and their ids")
     if not outbox.exists():
         raise DroneKitError(f"no outbox at {outbox}", hint="--outbox or DRONE_KIT_SHIM_OUTBOX")
-    count = Outbox(outbox).replay(hook_id, time.time())
+    count = _open_outbox(outbox, lambda: Outbox(outbox)).replay(hook_id, time.time())
     if hook_id is not None and count == 0:
         raise DroneKitError(f"hook {hook_id} is not a failed hook", hint="only failed hooks are replayed")
     click.echo(f"{count} hook{'s' if count != 1 else ''} queued for delivery", err=True)

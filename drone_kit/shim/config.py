@@ -41,10 +41,11 @@ class ShimConfig:
                 raise DroneKitError(f"{key}: must be above 0, got {getattr(self, key)!r}",
                                     hint=f"set --{key.replace('_', '-')} or DRONE_KIT_SHIM_{key.upper()}")
         if self.auto_activate and not self.drone_token:
-            raise DroneKitError("auto_activate: Drone activates repositories only for a token's user, and "
-                                "drone_token is not set",
+            # refused here, not at the first activation: without a token each one would only log a warning
+            raise DroneKitError("auto_activate: needs drone_token, which is not set (Drone activates a repository "
+                                "only for a token's user)",
                                 hint="set --drone-token or DRONE_KIT_SHIM_DRONE_TOKEN (a Drone admin token), or "
-                                     "leave out --auto-activate")
+                                     "leave out --auto-activate and DRONE_KIT_SHIM_AUTO_ACTIVATE")
         if not self.hook_secret:
             raise DroneKitError("hook_secret: not set; without it no hook can be checked",
                                 hint="set it to Drone's DRONE_FEATURE_SERVER_PROXY_SECRET "
